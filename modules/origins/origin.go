@@ -1,0 +1,48 @@
+// Package origins is the registry of origin directories: the source of every
+// file MusicFS shows. Everything that touches an origin's files goes through
+// the Origin interface, so tests can swap in slow, failing or panicking
+// origins with fx.Decorate.
+package origins
+
+import (
+	"context"
+	"io/fs"
+	"time"
+)
+
+// Entry is one regular file found under an origin root.
+type Entry struct {
+	RelPath string // slash-separated, relative to the origin root, never escapes it
+	Size    int64
+	ModTime time.Time
+}
+
+// File is an open origin file. ReadAt must be safe for concurrent use.
+type File interface {
+	ReadAt(p []byte, off int64) (int, error)
+	Close() error
+}
+
+// Origin is one library root.
+type Origin interface {
+	Name() string
+	// Root is the absolute path of the origin directory.
+	Root() string
+	// Online reports whether the last health check found the root readable.
+	Online() bool
+	// Walk calls fn for every regular file under the root, without following
+	// symlinks that leave the root. Unreadable subdirectories are logged and
+	// skipped. It stops early when ctx is done or fn returns an error.
+	Walk(ctx context.Context, fn func(Entry) error) error
+	// Open opens relpath for reading. relpath must be a clean relative path
+	// inside the root; anything else gets fs.ErrNotExist.
+	Open(relpath string) (File, error)
+	// Stat returns the file's metadata, with the same path rules as Open.
+	Stat(relpath string) (fs.FileInfo, error)
+}
+
+// Set is the collection of configured origins, in configuration order.
+type Set interface {
+	List() []Origin
+	Get(name string) (Origin, bool)
+}
