@@ -1,0 +1,112 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+)
+
+var originNameRE = regexp.MustCompile(`^[a-z0-9_-]+$`)
+
+// Validate reports every problem in c, each naming its full key
+// ("origins[1].name: ..."), as an *Error wrapping ErrInvalid. It stats each
+// origin path: a path that is missing or not a directory is refused here,
+// while an origin that exists but stops answering is a runtime matter.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	requireAbs := func(key, p string) {
+		switch {
+		case p == "":
+			add("%s: required", key)
+		case !filepath.IsAbs(p):
+			add("%s: %q must be an absolute path", key, p)
+		}
+	}
+	requireAbs("mountpoint", c.Mountpoint)
+	requireAbs("state_dir", c.StateDir)
+	requireAbs("cache.dir", c.Cache.Dir)
+
+	if len(c.Origins) == 0 {
+		add("origins: at least one origin is required")
+	}
+	seen := map[string]int{}
+	for i, o := range c.Origins {
+		key := fmt.Sprintf("origins[%d]", i)
+		switch j, dup := seen[o.Name]; {
+		case o.Name == "":
+			add("%s.name: required", key)
+		case !originNameRE.MatchString(o.Name):
+			add("%s.name: %q must match [a-z0-9_-]+", key, o.Name)
+		case dup:
+			add("%s.name: duplicate %q (also origins[%d])", key, o.Name, j)
+		default:
+			seen[o.Name] = i
+		}
+		if o.Path == "" || !filepath.IsAbs(o.Path) {
+			requireAbs(key+".path", o.Path)
+		} else if err := checkDir(o.Path); err != nil {
+			add("%s.path: %w", key, err)
+		}
+		if o.RescanInterval < 0 {
+			add("%s.rescan_interval: must be >= 0", key)
+		}
+	}
+
+	views := map[string]int{}
+	for i, v := range c.Views {
+		if err := v.Validate(); err != nil {
+			// View.Validate names the sub-key: "name: ..." or "template: ...".
+			add("views[%d].%w", i, err)
+			continue
+		}
+		if j, dup := views[v.Name]; dup {
+			add("views[%d].name: duplicate %q (also views[%d])", i, v.Name, j)
+			continue
+		}
+		views[v.Name] = i
+	}
+
+	if c.Cache.MaxSize == 0 {
+		add("cache.max_size: must be > 0")
+	}
+	if p := c.Cache.MinFree.Percent; p < 0 || p >= 100 || math.IsNaN(p) {
+		add("cache.min_free: %v%% must be between 0%% and 100%%", p)
+	}
+	for i, p := range c.Cache.Pin {
+		if p == "" {
+			add("cache.pin[%d]: must not be empty", i)
+		} else if _, err := path.Match(p, ""); err != nil {
+			add("cache.pin[%d]: %q is not a valid pattern", i, p)
+		}
+	}
+	if c.ReadTimeout <= 0 {
+		add("read_timeout: must be > 0")
+	}
+	if c.ShutdownTimeout <= 0 {
+		add("shutdown_timeout: must be > 0")
+	}
+	errs = append(errs, c.Log.Validate(), c.Metrics.Validate())
+	return invalid(errs...)
+}
+
+// checkDir returns "<path>: <reason>" unless p is a directory.
+func checkDir(p string) error {
+	fi, err := os.Stat(p)
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe):
+		return fmt.Errorf("%s: %w", p, pe.Err)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s: not a directory", p)
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/musicfs/musicfs/modules/origins"
+	"github.com/musicfs/musicfs/modules/tree"
+)
+
+// validConfig is a loaded default configuration with a real mountpoint and
+// two real origin directories.
+func validConfig(t *testing.T) *Config {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{"mnt", "a", "b"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := mustLoad(t, []string{
+		"--mountpoint", filepath.Join(dir, "mnt"),
+		"--origin", "a=" + filepath.Join(dir, "a"),
+		"--origin", "b=" + filepath.Join(dir, "b"),
+	}, baseEnv())
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("valid config refused: %v", err)
+	}
+	return cfg
+}
+
+func TestValidate(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   []string
+	}{
+		{"missing mountpoint", func(c *Config) { c.Mountpoint = "" }, []string{"mountpoint: required"}},
+		{"relative mountpoint", func(c *Config) { c.Mountpoint = "mnt" }, []string{`mountpoint: "mnt" must be an absolute path`}},
+		{"no origins", func(c *Config) { c.Origins = nil }, []string{"origins: at least one origin is required"}},
+		{"origin name", func(c *Config) { c.Origins[1].Name = "Nas" }, []string{`origins[1].name: "Nas" must match [a-z0-9_-]+`}},
+		{"origin name empty", func(c *Config) { c.Origins[0].Name = "" }, []string{"origins[0].name: required"}},
+		{"duplicate origin", func(c *Config) { c.Origins[1].Name = "a" }, []string{`origins[1].name: duplicate "a"`}},
+		{"origin path missing", func(c *Config) { c.Origins[0].Path = "/nonexistent/music" }, []string{"origins[0].path: /nonexistent/music: no such file or directory"}},
+		{"origin path a file", func(c *Config) { c.Origins[1].Path = file }, []string{"origins[1].path: " + file + ": not a directory"}},
+		{"origin path empty", func(c *Config) { c.Origins[0].Path = "" }, []string{"origins[0].path: required"}},
+		{"origin path relative", func(c *Config) { c.Origins[0].Path = "music" }, []string{`origins[0].path: "music" must be an absolute path`}},
+		{"rescan interval", func(c *Config) { c.Origins[0].RescanInterval = -1 }, []string{"origins[0].rescan_interval: must be >= 0"}},
+		{"view name", func(c *Config) { c.Views[2].Name = "" }, []string{"views[2].name:"}},
+		{"view reserved", func(c *Config) { c.Views[0].Name = "Origins" }, []string{`views[0].name: "Origins"`}},
+		{"view template", func(c *Config) { c.Views[2].Template = "{album" }, []string{"views[2].template:"}},
+		{"duplicate view", func(c *Config) { c.Views[3].Name = "Artists" }, []string{`views[3].name: duplicate "Artists"`}},
+		{"state dir", func(c *Config) { c.StateDir = "" }, []string{"state_dir: required"}},
+		{"cache dir", func(c *Config) { c.Cache.Dir = "rel" }, []string{"cache.dir: \"rel\" must be an absolute path"}},
+		{"max size", func(c *Config) { c.Cache.MaxSize = 0 }, []string{"cache.max_size: must be > 0"}},
+		{"min free", func(c *Config) { c.Cache.MinFree.Percent = 100 }, []string{"cache.min_free:"}},
+		{"pin pattern", func(c *Config) { c.Cache.Pin = []string{"ok/**", "bad[", ""} }, []string{`cache.pin[1]: "bad[" is not a valid pattern`, "cache.pin[2]: must not be empty"}},
+		{"read timeout", func(c *Config) { c.ReadTimeout = 0 }, []string{"read_timeout: must be > 0"}},
+		{"shutdown timeout", func(c *Config) { c.ShutdownTimeout = -1 }, []string{"shutdown_timeout: must be > 0"}},
+		{"log format", func(c *Config) { c.Log.Format = "text" }, []string{`log.format: "text" must be console or json`}},
+		{"log level", func(c *Config) { c.Log.Level = "loud" }, []string{`log.level: "loud" must be one of`}},
+		{"metrics listen", func(c *Config) { c.Metrics.Listen = "9478" }, []string{`metrics.listen: "9478" must be host:port`}},
+		{"every problem at once", func(c *Config) {
+			c.Mountpoint, c.Origins, c.Log.Format, c.ReadTimeout = "", nil, "xml", 0
+		}, []string{"mountpoint: required", "origins: at least one", "log.format:", "read_timeout:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := validConfig(t)
+			tt.mutate(cfg)
+			err := cfg.Validate()
+			if err == nil {
+				t.Fatal("Validate() = nil, want an error")
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error does not wrap ErrInvalid: %v", err)
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || len(ce.Problems) != len(tt.want) {
+				t.Errorf("want %d problems, got %v", len(tt.want), err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateAllowsEmptyViewsAndZeroRescan(t *testing.T) {
+	cfg := validConfig(t)
+	cfg.Views = []tree.View{}
+	cfg.Origins = []origins.OriginConfig{{Name: "a", Path: cfg.Origins[0].Path}}
+	cfg.Metrics.Listen = "127.0.0.1:9478"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
