@@ -46,3 +46,10 @@ type Set interface {
 	List() []Origin
 	Get(name string) (Origin, bool)
 }
+
+// Checker is implemented by origins that can re-check their health (the root
+// is there and readable); Online reports the result afterwards. Callers use
+// it before a rescan, through a type assertion, so wrappers need not have it.
+type Checker interface {
+	Check(ctx context.Context) bool
+}

@@ -1,0 +1,37 @@
+package origins
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigValidate(t *testing.T) {
+	ok := OriginConfig{Name: "nas", Path: "/mnt/music"}
+	tests := []struct {
+		name string
+		cfg  Config
+		want string // substring of the error; "" for valid
+	}{
+		{"valid", Config{Origins: []OriginConfig{ok}, ReadTimeout: time.Second}, ""},
+		{"zero timeout means default", Config{Origins: []OriginConfig{ok}}, ""},
+		{"no origins", Config{}, "origins: at least one"},
+		{"bad name", Config{Origins: []OriginConfig{{Name: "My NAS", Path: "/x"}}}, "origins[0].name"},
+		{"empty name", Config{Origins: []OriginConfig{{Path: "/x"}}}, "origins[0].name"},
+		{"duplicate name", Config{Origins: []OriginConfig{ok, ok}}, "origins[1].name"},
+		{"no path", Config{Origins: []OriginConfig{{Name: "a"}}}, "origins[0].path"},
+		{"negative rescan", Config{Origins: []OriginConfig{{Name: "a", Path: "/x", RescanInterval: -1}}}, "origins[0].rescan_interval"},
+		{"negative timeout", Config{Origins: []OriginConfig{ok}, ReadTimeout: -1}, "read_timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Validate() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Validate() = %v, want an error naming %q", err, tt.want)
+			}
+		})
+	}
+}
