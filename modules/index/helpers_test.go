@@ -1,0 +1,241 @@
+package index_test
+
+import (
+	"context"
+	"io/fs"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/musicfs/musicfs/modules/index"
+	"github.com/musicfs/musicfs/modules/origins"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// env is a running origins + index graph over real directories.
+type env struct {
+	ix   *index.Index
+	src  index.Source
+	set  origins.Set
+	reg  *prometheus.Registry
+	logs *observer.ObservedLogs
+	app  *fxtest.App
+}
+
+type envOpt struct {
+	cfg      *index.Config
+	decorate func(origins.Set) origins.Set
+}
+
+// start runs origins.Module and index.Module over roots (name → dir) and
+// waits for nothing: callers wait for what they need.
+func start(t *testing.T, roots map[string]string, opt envOpt) *env {
+	t.Helper()
+	var oc origins.Config
+	names := make([]string, 0, len(roots))
+	for name := range roots {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		oc.Origins = append(oc.Origins, origins.OriginConfig{Name: name, Path: roots[name]})
+	}
+	oc.ReadTimeout = 5 * time.Second
+	core, logs := observer.New(zapcore.DebugLevel)
+	e := &env{reg: prometheus.NewRegistry(), logs: logs}
+	opts := []fx.Option{
+		origins.Module,
+		index.Module,
+		fx.Supply(oc),
+		fx.Provide(func() *zap.Logger {
+			return zap.New(zapcore.NewTee(core, zaptest.NewLogger(t, zaptest.Level(zapcore.InfoLevel)).Core()))
+		}),
+		fx.Provide(func() prometheus.Registerer { return e.reg }),
+		fx.Populate(&e.ix, &e.src, &e.set),
+	}
+	if opt.cfg != nil {
+		opts = append(opts, fx.Supply(*opt.cfg))
+	}
+	if opt.decorate != nil {
+		opts = append(opts, fx.Decorate(opt.decorate))
+	}
+	e.app = fxtest.New(t, opts...)
+	e.app.RequireStart()
+	t.Cleanup(func() { e.app.RequireStop() })
+	return e
+}
+
+// waitScanned waits for the first scan, failing the test after d.
+func (e *env) waitScanned(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case <-e.ix.Scanned():
+	case <-time.After(d):
+		t.Fatalf("first scan not finished within %v; stats %+v", d, e.ix.Stats())
+	}
+}
+
+// rescan asks for a rescan and waits until it has completed.
+func (e *env) rescan(t *testing.T) {
+	t.Helper()
+	before := e.ix.Stats().ScanDone
+	e.ix.Rescan()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.ix.Stats().ScanDone <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("rescan not finished within 10s; stats %+v", e.ix.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// byPath indexes the current tracks by "origin/relpath".
+func (e *env) byPath() map[string]*index.Track {
+	m := map[string]*index.Track{}
+	for _, t := range e.ix.Tracks() {
+		m[t.Origin+"/"+t.RelPath] = t
+	}
+	return m
+}
+
+// metric returns the value of a counter or gauge in reg.
+func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		m := mf.GetMetric()[0]
+		if c := m.GetCounter(); c != nil {
+			return c.GetValue()
+		}
+		return m.GetGauge().GetValue()
+	}
+	t.Fatalf("metric %s not registered", name)
+	return 0
+}
+
+// faultySet wraps a set so that chosen files misbehave.
+type faultySet struct {
+	origins.Set
+	f *faults
+}
+
+type faults struct {
+	hang    map[string]bool // relpaths whose ReadAt blocks until release is closed
+	panics  map[string]bool // relpaths whose Open panics
+	release chan struct{}
+	opens   sync.Map // relpath → *atomic.Int64
+	read    sync.Map // relpath → *atomic.Int64: bytes read
+	walkErr error    // returned by Walk after listing everything but skipWalk
+	skip    string   // relpath Walk does not list when walkErr is set
+}
+
+func (s faultySet) List() []origins.Origin {
+	var out []origins.Origin
+	for _, o := range s.Set.List() {
+		out = append(out, faultyOrigin{o, s.f})
+	}
+	return out
+}
+
+func (s faultySet) Get(name string) (origins.Origin, bool) {
+	o, ok := s.Set.Get(name)
+	if !ok {
+		return nil, false
+	}
+	return faultyOrigin{o, s.f}, true
+}
+
+type faultyOrigin struct {
+	origins.Origin
+	f *faults
+}
+
+func (o faultyOrigin) Open(rel string) (origins.File, error) {
+	n, _ := o.f.opens.LoadOrStore(rel, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
+	if o.f.panics[rel] {
+		panic("origin exploded opening " + rel)
+	}
+	f, err := o.Origin.Open(rel)
+	if err != nil {
+		return nil, err
+	}
+	n, _ = o.f.read.LoadOrStore(rel, new(atomic.Int64))
+	f = countingFile{f, n.(*atomic.Int64)}
+	if o.f.hang[rel] {
+		f = hangingFile{f, o.f.release}
+	}
+	return f, nil
+}
+
+func (o faultyOrigin) Walk(ctx context.Context, fn func(origins.Entry) error) error {
+	if o.f.walkErr == nil {
+		return o.Origin.Walk(ctx, fn)
+	}
+	if err := o.Origin.Walk(ctx, func(e origins.Entry) error {
+		if e.RelPath == o.f.skip {
+			return nil
+		}
+		return fn(e)
+	}); err != nil {
+		return err
+	}
+	return o.f.walkErr
+}
+
+func (o faultyOrigin) Stat(rel string) (fs.FileInfo, error) { return o.Origin.Stat(rel) }
+
+func (f *faults) opened(rel string) int64 { return load(&f.opens, rel) }
+
+func (f *faults) bytesRead(rel string) int64 { return load(&f.read, rel) }
+
+func load(m *sync.Map, rel string) int64 {
+	n, ok := m.Load(rel)
+	if !ok {
+		return 0
+	}
+	return n.(*atomic.Int64).Load()
+}
+
+// hangingFile blocks every read until release is closed, like a read from a
+// hung network mount without a timeout.
+type hangingFile struct {
+	origins.File
+	release chan struct{}
+}
+
+func (h hangingFile) ReadAt(p []byte, off int64) (int, error) {
+	<-h.release
+	return h.File.ReadAt(p, off)
+}
+
+type countingFile struct {
+	origins.File
+	n *atomic.Int64
+}
+
+func (c countingFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.File.ReadAt(p, off)
+	c.n.Add(int64(n))
+	return n, err
+}
