@@ -1,0 +1,304 @@
+package tree_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/musicfs/musicfs/modules/index"
+	"github.com/musicfs/musicfs/modules/tree"
+)
+
+// fakeSource serves a settable track list; Tracks panics on the calls listed
+// in panicOn (1-based).
+type fakeSource struct {
+	mu      sync.Mutex
+	tracks  []*index.Track
+	calls   int
+	panicOn map[int]bool
+	updated chan struct{}
+}
+
+func newFakeSource(tracks ...*index.Track) *fakeSource {
+	return &fakeSource{tracks: tracks, updated: make(chan struct{}, 1), panicOn: map[int]bool{}}
+}
+
+func (f *fakeSource) Tracks() []*index.Track {
+	f.mu.Lock()
+	f.calls++
+	boom := f.panicOn[f.calls]
+	tracks := f.tracks
+	f.mu.Unlock()
+	if boom {
+		panic("index exploded")
+	}
+	return tracks
+}
+
+func (f *fakeSource) Updated() <-chan struct{} { return f.updated }
+
+func (f *fakeSource) set(tracks ...*index.Track) {
+	f.mu.Lock()
+	f.tracks = tracks
+	f.mu.Unlock()
+	select {
+	case f.updated <- struct{}{}:
+	default:
+	}
+}
+
+func song(rel, artist, title string) *index.Track {
+	return &index.Track{Origin: "o", RelPath: rel, Size: 10, ModTime: time.Unix(1e9, 0), Audio: true, Tagged: true,
+		Artist: artist, Album: "Al", Title: title, Track: 1}
+}
+
+type harness struct {
+	app    *fxtest.App
+	tree   *tree.Tree
+	reg    *prometheus.Registry
+	logs   *observer.ObservedLogs
+	errors chan zapcore.Entry
+}
+
+func start(t *testing.T, src index.Source) *harness {
+	t.Helper()
+	h := &harness{reg: prometheus.NewRegistry(), errors: make(chan zapcore.Entry, 10)}
+	core, logs := observer.New(zap.DebugLevel)
+	h.logs = logs
+	logger := zaptest.NewLogger(t, zaptest.WrapOptions(
+		zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, core) }),
+		zap.Hooks(func(e zapcore.Entry) error {
+			if e.Level >= zapcore.ErrorLevel {
+				h.errors <- e
+			}
+			return nil
+		}),
+	))
+	h.app = fxtest.New(t,
+		tree.Module,
+		fx.Supply(tree.DefaultConfig(), tree.Options{MinInterval: time.Millisecond}),
+		fx.Provide(
+			func() index.Source { return src },
+			func() *zap.Logger { return logger },
+			func() prometheus.Registerer { return h.reg },
+		),
+		fx.Populate(&h.tree),
+	)
+	h.app.RequireStart()
+	return h
+}
+
+func wait[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+func TestModuleRebuildsOnUpdate(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	src := newFakeSource(song("a.flac", "A", "One"))
+	h := start(t, src)
+
+	s1 := h.tree.Current()
+	if s1 == nil || s1.LookupPath("Artists/A/Al/01 One.flac") == nil {
+		t.Fatal("first snapshot lacks the track")
+	}
+	wait(t, h.tree.Swapped(), "first swap signal")
+	if got := value(t, h.reg, "musicfs_tracks"); got != 1 {
+		t.Fatalf("musicfs_tracks = %v", got)
+	}
+
+	src.set(song("a.flac", "A", "One"), song("b.flac", "B", "Two"))
+	wait(t, h.tree.Swapped(), "swap after update")
+	s2 := h.tree.Current()
+	if s2 == s1 || s2.LookupPath("Artists/B/Al/01 Two.flac") == nil || s2.Tracks() != 2 {
+		t.Fatal("update not visible")
+	}
+	if s1.LookupPath("Artists/B") != nil {
+		t.Fatal("the old snapshot changed")
+	}
+	if got := value(t, h.reg, "musicfs_tracks"); got != 2 {
+		t.Fatalf("musicfs_tracks = %v", got)
+	}
+	if got := value(t, h.reg, "musicfs_tree_nodes"); got != float64(s2.Len()) {
+		t.Fatalf("musicfs_tree_nodes = %v, want %d", got, s2.Len())
+	}
+	if h.logs.FilterMessage("tree rebuilt").FilterField(zap.Int("tracks", 2)).Len() != 1 {
+		t.Fatalf("no info log for the changed track count: %v", h.logs.All())
+	}
+	h.app.RequireStop()
+}
+
+// value reads a gauge or counter without labels from reg.
+func value(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			m := mf.GetMetric()[0]
+			return m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("metric %s not registered", name)
+	return 0
+}
+
+func TestModuleRebuildPanicKeepsOldSnapshot(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	src := newFakeSource(song("a.flac", "A", "One"))
+	src.panicOn[2] = true
+	h := start(t, src)
+	wait(t, h.tree.Swapped(), "first swap signal")
+	old := h.tree.Current()
+
+	// Readers hammer the tree throughout; none may ever block.
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	var reads atomic.Int64
+	for range 4 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				s := h.tree.Current()
+				if s == nil || s.Lookup(s.Root(), "Artists") == nil || s.LookupPath("Artists/A/Al/01 One.flac") == nil {
+					panic("reader saw a broken snapshot")
+				}
+				reads.Add(1)
+			}
+		})
+	}
+
+	src.set(song("a.flac", "A", "One"), song("b.flac", "B", "Two"))
+	e := wait(t, h.errors, "panic log")
+	if !strings.Contains(e.Message, "panic") {
+		t.Fatalf("error log %q", e.Message)
+	}
+	if h.tree.Current() != old {
+		t.Fatal("snapshot replaced by a panicking rebuild")
+	}
+	if got := value(t, h.reg, "musicfs_tree_rebuild_panics_total"); got != 1 {
+		t.Fatalf("panics counter = %v", got)
+	}
+	entry := h.logs.FilterLevelExact(zapcore.ErrorLevel).All()[0]
+	if st, _ := entry.ContextMap()["stack"].(string); !strings.Contains(st, "fakeSource") {
+		t.Fatalf("panic log has no stack: %v", entry.ContextMap())
+	}
+
+	// The next update retries and succeeds.
+	src.set(song("a.flac", "A", "One"), song("b.flac", "B", "Two"))
+	wait(t, h.tree.Swapped(), "swap after retry")
+	if h.tree.Current().LookupPath("Artists/B") == nil {
+		t.Fatal("retry did not publish")
+	}
+
+	close(stop)
+	done := make(chan struct{})
+	go func() { readers.Wait(); close(done) }()
+	wait(t, done, "readers to finish (a reader blocked)")
+	if reads.Load() == 0 {
+		t.Fatal("readers made no progress")
+	}
+	h.app.RequireStop()
+}
+
+func TestModuleFirstBuildPanicStartsEmpty(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	src := newFakeSource(song("a.flac", "A", "One"))
+	src.panicOn[1] = true
+	h := start(t, src)
+	s := h.tree.Current()
+	if s == nil {
+		t.Fatal("nil snapshot after a panicking first build")
+	}
+	var names []string
+	for _, c := range s.Children(s.Root()) {
+		names = append(names, c.Name)
+	}
+	if strings.Join(names, ",") != "Albums,Artists,Genres,Origins,Years" || s.Tracks() != 0 {
+		t.Fatalf("empty snapshot has %q", names)
+	}
+	if got := value(t, h.reg, "musicfs_tree_rebuild_panics_total"); got != 1 {
+		t.Fatalf("panics counter = %v", got)
+	}
+	wait(t, h.tree.Swapped(), "first swap signal")
+	src.set(song("a.flac", "A", "One"))
+	wait(t, h.tree.Swapped(), "swap after update")
+	if h.tree.Current().Tracks() != 1 {
+		t.Fatal("recovery build did not publish")
+	}
+	h.app.RequireStop()
+}
+
+func TestModuleRateLimit(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	src := newFakeSource()
+	tr, err := tree.New(tree.Params{
+		Source: src, Config: tree.DefaultConfig(), Logger: zaptest.NewLogger(t),
+		Registerer: prometheus.NewRegistry(), Options: tree.Options{MinInterval: 200 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-tr.Swapped()
+	began := time.Now()
+	for i := range 3 {
+		src.set(song("a.flac", "A", strings.Repeat("x", i+1)))
+		wait(t, tr.Swapped(), "swap")
+	}
+	if d := time.Since(began); d < 400*time.Millisecond {
+		t.Fatalf("3 rebuilds in %v despite MinInterval 200ms", d)
+	}
+	if err := tr.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	_, err := tree.New(tree.Params{
+		Source: newFakeSource(), Config: tree.Config{Views: []tree.View{{Name: "A", Template: "{x}"}}},
+		Logger: zap.NewNop(), Registerer: prometheus.NewRegistry(),
+	})
+	if err == nil || !strings.Contains(err.Error(), "views[0].template") {
+		t.Fatalf("New = %v", err)
+	}
+}
+
+func TestModuleValidates(t *testing.T) {
+	if err := fx.ValidateApp(tree.Module, fx.NopLogger,
+		fx.Supply(tree.DefaultConfig()),
+		fx.Provide(
+			func() index.Source { return newFakeSource() },
+			func() *zap.Logger { return zap.NewNop() },
+			func() prometheus.Registerer { return prometheus.NewRegistry() },
+		),
+	); err != nil {
+		t.Fatal(err)
+	}
+}

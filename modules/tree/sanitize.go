@@ -1,0 +1,137 @@
+package tree
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxName is the longest name, in bytes, that Linux filesystems accept.
+const maxName = 255
+
+// maxExt bounds what counts as an extension worth keeping when a name is
+// truncated or suffixed; anything longer is more likely part of the title.
+const maxExt = 16
+
+// sanitize turns s into a name usable as one path element: '/' becomes
+// U+FF0F (as rclone does), C0 controls and DEL are removed, invalid UTF-8
+// becomes U+FFFD, surrounding whitespace is trimmed, "." and ".." become
+// full-width dots, and names longer than maxName bytes are cut at a rune
+// boundary (keeping the extension when isFile). An empty result becomes "_".
+func sanitize(s string, isFile bool) string {
+	if s = clean(s, isFile); s == "" {
+		return "_"
+	}
+	return s
+}
+
+// clean is sanitize without the "_" fallback, so that callers can choose a
+// better one.
+func clean(s string, isFile bool) string {
+	if isClean(s) {
+		return s
+	}
+	s = scrub(s)
+	switch s {
+	case ".":
+		return "．"
+	case "..":
+		return "．．"
+	}
+	return truncate(s, maxName, isFile)
+}
+
+// scrub replaces '/' and invalid UTF-8, removes control characters and trims
+// surrounding whitespace.
+func scrub(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteRune(utf8.RuneError)
+		case r < 0x20 || r == 0x7f:
+		case r == '/':
+			b.WriteRune('／')
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// isClean reports whether s is already a valid name, without allocating.
+func isClean(s string) bool {
+	n := len(s)
+	if n == 0 || n > maxName || s == "." || s == ".." {
+		return false
+	}
+	ascii := true
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f || c == '/' {
+			return false
+		}
+		ascii = ascii && c < utf8.RuneSelf
+	}
+	if ascii {
+		return s[0] != ' ' && s[n-1] != ' '
+	}
+	if !utf8.ValidString(s) {
+		return false
+	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	return !unicode.IsSpace(first) && !unicode.IsSpace(last)
+}
+
+// extOf returns the extension of a file name including the dot, or "" when
+// the name has none worth keeping.
+func extOf(name string) string {
+	i := strings.LastIndexByte(name, '.')
+	if i <= 0 || len(name)-i > maxExt || strings.ContainsFunc(name[i:], unicode.IsSpace) {
+		return ""
+	}
+	return name[i:]
+}
+
+// truncate cuts s to at most limit bytes at a rune boundary, keeping the
+// extension of files. s must be trimmed.
+func truncate(s string, limit int, isFile bool) string {
+	if len(s) <= limit {
+		return s
+	}
+	ext := ""
+	if isFile {
+		ext = extOf(s)
+	}
+	base := s[:len(s)-len(ext)]
+	return cutBase(base, limit-len(ext)) + ext
+}
+
+// cutBase shortens base to at most room bytes at a rune boundary, dropping
+// whitespace the cut leaves at the end.
+func cutBase(base string, room int) string {
+	if len(base) <= room {
+		return base
+	}
+	for room > 0 && !utf8.RuneStart(base[room]) {
+		room--
+	}
+	return strings.TrimRightFunc(base[:room], unicode.IsSpace)
+}
+
+// withSuffix inserts " (n)" before the extension of a sanitised name,
+// shortening the name so that the result still fits in maxName bytes.
+func withSuffix(name string, n int, isFile bool) string {
+	ext := ""
+	if isFile {
+		ext = extOf(name)
+	}
+	suffix := " (" + strconv.Itoa(n) + ")"
+	base := cutBase(name[:len(name)-len(ext)], maxName-len(suffix)-len(ext))
+	return base + suffix + ext
+}
