@@ -1,0 +1,17 @@
+// Package notify tells systemd about the daemon through sd_notify: READY=1 once
+// the mount serves, STATUS= lines, WATCHDOG=1 pings backed by a probe of the
+// mount, and STOPPING=1 first thing on shutdown.
+package notify
+
+import (
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+)
+
+// Module provides the *Notifier and makes sure it is built, so it starts once
+// its Prober (the mounted filesystem) has started.
+var Module = fx.Module("notify",
+	fx.Provide(New),
+	fx.Invoke(func(*Notifier) {}),
+	fx.Decorate(func(l *zap.Logger) *zap.Logger { return l.Named("notify") }),
+)
