@@ -1,0 +1,194 @@
+package fusefs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/musicfs/musicfs/modules/origins"
+	"github.com/musicfs/musicfs/modules/tree"
+)
+
+// cacheTimeout is how long the kernel may cache entries and attributes. The
+// tree only changes at a swap, and a swap invalidates what it changed, so this
+// can be long; it is what makes warm directory walks cheap.
+const cacheTimeout = time.Hour
+
+// FS is the mounted filesystem.
+type FS struct {
+	cfg        Config
+	log        *zap.Logger
+	tree       *tree.Tree
+	origins    origins.Set
+	metrics    *metrics
+	shutdowner fx.Shutdowner
+	owner      fuse.Owner
+	started    time.Time
+
+	server   *fuse.Server
+	root     *dirNode
+	connID   uint32      // FUSE connection id (minor of the mount's st_dev), for aborting
+	stopping atomic.Bool // set by Stop, so the serve watcher knows an unmount was ours
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // the serve watcher and the invalidator
+}
+
+// New checks the configuration; it does no I/O.
+func New(p Params) (*FS, error) {
+	if p.Config.Mountpoint == "" {
+		return nil, errors.New("fusefs: mountpoint is empty")
+	}
+	m, err := newMetrics(p.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("register fusefs metrics: %w", err)
+	}
+	return &FS{
+		cfg:        p.Config,
+		log:        p.Logger,
+		tree:       p.Tree,
+		origins:    p.Origins,
+		metrics:    m,
+		shutdowner: p.Shutdowner,
+		owner:      fuse.Owner{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())},
+	}, nil
+}
+
+// Start mounts the filesystem and returns once the mount answers requests.
+func (f *FS) Start(ctx context.Context) error {
+	f.started = time.Now()
+	f.root = &dirNode{fsys: f, ino: f.tree.Current().Root().Ino}
+	timeout := cacheTimeout
+	opts := &fs.Options{
+		MountOptions: fuse.MountOptions{
+			FsName:       "musicfs",
+			Name:         "musicfs",
+			AllowOther:   f.cfg.AllowOther,
+			Options:      []string{"ro", "default_permissions"},
+			DirectMount:  os.Geteuid() == 0,
+			MaxReadAhead: 1 << 20,
+			// ENOSYS for xattrs makes the kernel stop asking: `ls -l`
+			// would otherwise cost one round trip per entry.
+			DisableXAttrs: true,
+			PanicHandler: func(r any) fuse.Status {
+				f.fusePanic(r)
+				return fuse.EIO
+			},
+			Logger: zap.NewStdLog(f.log.Named("go-fuse")),
+		},
+		EntryTimeout:    &timeout,
+		AttrTimeout:     &timeout,
+		NegativeTimeout: &timeout,
+		RootStableAttr:  &fs.StableAttr{Ino: f.root.ino},
+		UID:             f.owner.Uid,
+		GID:             f.owner.Gid,
+	}
+	server, err := fs.Mount(f.cfg.Mountpoint, f.root, opts)
+	if err != nil {
+		return fmt.Errorf("mount %s: %w", f.cfg.Mountpoint, err)
+	}
+	f.server = server
+	var st syscall.Stat_t
+	if err := f.Probe(ctx); err != nil {
+		f.unmount()
+		return fmt.Errorf("mount %s does not serve: %w", f.cfg.Mountpoint, err)
+	}
+	if err := syscall.Stat(f.cfg.Mountpoint, &st); err == nil {
+		f.connID = minor(st.Dev)
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	f.wg.Add(2)
+	go f.watchServe()
+	go f.invalidate(wctx)
+	f.log.Info("mounted", zap.String("mountpoint", f.cfg.Mountpoint), zap.Int("tracks", f.tree.Current().Tracks()))
+	return nil
+}
+
+// Stop unmounts. A busy mount (a player holding a file open) is detached
+// lazily and its connection aborted, so readers get an error instead of
+// keeping the daemon alive.
+func (f *FS) Stop(ctx context.Context) error {
+	f.stopping.Store(true)
+	f.cancel()
+	f.unmount()
+	done := make(chan struct{})
+	go func() { f.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		f.log.Info("unmounted", zap.String("mountpoint", f.cfg.Mountpoint))
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for FUSE server to exit: %w", ctx.Err())
+	}
+}
+
+func (f *FS) unmount() {
+	mp := f.cfg.Mountpoint
+	err := unmount(mp, false)
+	if err == nil {
+		return
+	}
+	f.log.Warn("mount busy, detaching lazily", zap.String("mountpoint", mp), zap.Error(err))
+	if err := unmount(mp, true); err != nil {
+		f.log.Error("lazy unmount", zap.String("mountpoint", mp), zap.Error(err))
+	}
+	if err := abortConn(f.connID); err != nil {
+		// Without fusectl the connection ends when this process exits.
+		f.log.Warn("abort FUSE connection", zap.Uint32("conn", f.connID), zap.Error(err))
+	}
+}
+
+// watchServe waits for the FUSE server to end. If it ends without Stop, the
+// mount was removed from outside: shut down with a failure exit code so a
+// supervisor restarts us.
+func (f *FS) watchServe() {
+	defer f.wg.Done()
+	f.server.Wait()
+	if !f.stopping.Load() {
+		f.log.Error("mount removed from outside; shutting down", zap.String("mountpoint", f.cfg.Mountpoint))
+		if err := f.shutdowner.Shutdown(fx.ExitCode(1)); err != nil {
+			f.log.Error("request shutdown", zap.Error(err))
+		}
+	}
+}
+
+// Probe checks that the mount answers a request. statfs is never answered
+// from the kernel's caches, so it proves the daemon is serving.
+func (f *FS) Probe(ctx context.Context) error {
+	res := make(chan error, 1)
+	// If the mount hangs this goroutine stays blocked in the kernel until
+	// the mount is aborted; res is buffered so it then exits on its own.
+	go func() {
+		var st syscall.Statfs_t
+		err := syscall.Statfs(f.cfg.Mountpoint, &st)
+		if err == nil && st.Type != fuseSuperMagic {
+			err = fmt.Errorf("%s is not a FUSE mount", f.cfg.Mountpoint)
+		}
+		res <- err
+	}()
+	select {
+	case err := <-res:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("statfs %s: %w", f.cfg.Mountpoint, ctx.Err())
+	}
+}
+
+// path returns the virtual path of ino in the current snapshot, for logs.
+func (f *FS) path(ino uint64) string {
+	snap := f.tree.Current()
+	if n := snap.Node(ino); n != nil {
+		return snap.Path(n)
+	}
+	return ""
+}

@@ -1,0 +1,90 @@
+package fusefs
+
+import (
+	"context"
+	"strings"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"go.uber.org/zap"
+
+	"github.com/musicfs/musicfs/modules/tree"
+)
+
+// invalidate follows snapshot swaps and tells the kernel to forget what
+// changed: the long cache timeouts are only safe because of this.
+func (f *FS) invalidate(ctx context.Context) {
+	defer f.wg.Done()
+	prev := f.tree.Current()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.tree.Swapped():
+		}
+		cur := f.tree.Current()
+		if cur == prev {
+			continue
+		}
+		f.applyDiff(prev, cur)
+		prev = cur
+	}
+}
+
+func (f *FS) applyDiff(prev, cur *tree.Snapshot) {
+	dirs, files := tree.Diff(prev, cur)
+	var notified int
+	for _, d := range dirs {
+		in := f.kernelInode(prev, cur, d.Ino)
+		if in == nil {
+			continue // the kernel never saw this directory
+		}
+		for _, name := range d.Removed {
+			f.notify(in.NotifyEntry(name), "entry", d.Ino)
+		}
+		for _, name := range d.Added {
+			f.notify(in.NotifyEntry(name), "entry", d.Ino) // drops a cached negative entry
+		}
+		f.notify(in.NotifyContent(0, 0), "listing", d.Ino)
+		notified++
+	}
+	for _, ino := range files {
+		if in := f.kernelInode(prev, cur, ino); in != nil {
+			f.notify(in.NotifyContent(0, 0), "content", ino)
+			notified++
+		}
+	}
+	if notified > 0 {
+		f.log.Debug("invalidated kernel caches", zap.Int("inodes", notified))
+	}
+}
+
+// kernelInode finds go-fuse's inode for ino by walking its path from the
+// root; nil if the kernel does not know it.
+func (f *FS) kernelInode(prev, cur *tree.Snapshot, ino uint64) *fs.Inode {
+	n, snap := cur.Node(ino), cur
+	if n == nil {
+		n, snap = prev.Node(ino), prev
+	}
+	if n == nil {
+		return nil
+	}
+	in := &f.root.Inode
+	p := snap.Path(n)
+	if p == "." {
+		return in
+	}
+	for _, name := range strings.Split(p, "/") {
+		if in = in.GetChild(name); in == nil {
+			return nil
+		}
+	}
+	return in
+}
+
+func (f *FS) notify(errno syscall.Errno, what string, ino uint64) {
+	// ENOENT: the kernel had already dropped it, which is what we wanted.
+	if errno != 0 && errno != syscall.ENOENT {
+		f.log.Debug("kernel cache invalidation", zap.String("what", what), zap.Uint64("ino", ino), zap.Error(errno))
+	}
+}

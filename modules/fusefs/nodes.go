@@ -1,0 +1,163 @@
+package fusefs
+
+import (
+	"context"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/musicfs/musicfs/modules/tree"
+)
+
+// Interface checks, gathered in one place.
+var (
+	_ = (fs.NodeLookuper)((*dirNode)(nil))
+	_ = (fs.NodeGetattrer)((*dirNode)(nil))
+	_ = (fs.NodeOpendirHandler)((*dirNode)(nil))
+	_ = (fs.NodeStatfser)((*dirNode)(nil))
+	_ = (fs.NodeGetattrer)((*fileNode)(nil))
+	_ = (fs.NodeOpener)((*fileNode)(nil))
+)
+
+const (
+	dirMode  = syscall.S_IFDIR | 0o555
+	fileMode = syscall.S_IFREG | 0o444
+	blkSize  = 4096
+)
+
+// dirNode is a directory of the virtual tree. It holds only the inode number:
+// the directory's contents come from whatever snapshot is current.
+type dirNode struct {
+	fs.Inode
+	fsys *FS
+	ino  uint64
+}
+
+// fileNode is a file of the virtual tree; its origin is resolved at open.
+type fileNode struct {
+	fs.Inode
+	fsys *FS
+	ino  uint64
+}
+
+// newChild returns the inode for n, reusing the one go-fuse already has for
+// that inode number.
+func (f *FS) newChild(ctx context.Context, parent *fs.Inode, n *tree.Node) *fs.Inode {
+	if n.Dir {
+		return parent.NewInode(ctx, &dirNode{fsys: f, ino: n.Ino}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: n.Ino})
+	}
+	return parent.NewInode(ctx, &fileNode{fsys: f, ino: n.Ino}, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino})
+}
+
+func (f *FS) fillAttr(n *tree.Node, a *fuse.Attr) {
+	a.Ino = n.Ino
+	a.Nlink = 1
+	a.Owner = f.owner
+	a.Blksize = blkSize
+	t := n.ModTime
+	if n.Dir {
+		a.Mode = dirMode
+		a.Nlink = 2
+	} else {
+		a.Mode = fileMode
+		a.Size = uint64(n.Size)
+		a.Blocks = (a.Size + 511) / 512
+	}
+	if t.IsZero() {
+		t = f.started
+	}
+	a.SetTimes(&t, &t, &t)
+}
+
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (_ *fs.Inode, errno syscall.Errno) {
+	defer d.fsys.track(opLookup, d.ino, time.Now(), &errno)
+	snap := d.fsys.tree.Current()
+	dir := snap.Node(d.ino)
+	if dir == nil || !dir.Dir {
+		return nil, syscall.ENOENT
+	}
+	child := snap.Lookup(dir, name)
+	if child == nil {
+		return nil, syscall.ENOENT
+	}
+	d.fsys.fillAttr(child, &out.Attr)
+	return d.fsys.newChild(ctx, &d.Inode, child), 0
+}
+
+func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) (errno syscall.Errno) {
+	defer d.fsys.track(opGetattr, d.ino, time.Now(), &errno)
+	n := d.fsys.tree.Current().Node(d.ino)
+	if n == nil {
+		return syscall.ENOENT
+	}
+	d.fsys.fillAttr(n, &out.Attr)
+	return 0
+}
+
+// OpendirHandle lists the directory as it is in the current snapshot. The
+// kernel may cache the listing: a swap that changes it invalidates the cache.
+func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (_ fs.FileHandle, _ uint32, errno syscall.Errno) {
+	defer d.fsys.track(opOpendir, d.ino, time.Now(), &errno)
+	snap := d.fsys.tree.Current()
+	n := snap.Node(d.ino)
+	if n == nil || !n.Dir {
+		return nil, 0, syscall.ENOENT
+	}
+	return &dirHandle{fsys: d.fsys, dir: &d.Inode, ino: d.ino, snap: snap, children: snap.Children(n)},
+		fuse.FOPEN_CACHE_DIR | fuse.FOPEN_KEEP_CACHE, 0
+}
+
+func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) (errno syscall.Errno) {
+	defer d.fsys.track(opStatfs, d.ino, time.Now(), &errno)
+	snap := d.fsys.tree.Current()
+	out.Bsize = blkSize
+	out.Frsize = blkSize
+	out.NameLen = 255
+	out.Files = uint64(snap.Len())
+	return 0
+}
+
+func (n *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) (errno syscall.Errno) {
+	defer n.fsys.track(opGetattr, n.ino, time.Now(), &errno)
+	if h, ok := fh.(*fileHandle); ok {
+		// An open file keeps the attributes it was opened with, even if a
+		// swap has since removed or changed it.
+		n.fsys.fillAttr(&h.node, &out.Attr)
+		return 0
+	}
+	tn := n.fsys.tree.Current().Node(n.ino)
+	if tn == nil {
+		return syscall.ENOENT
+	}
+	n.fsys.fillAttr(tn, &out.Attr)
+	return 0
+}
+
+// writeFlags are open flags that could modify a file. The mount is read-only,
+// but refusing them here too means no open can ever reach an origin file
+// with write access.
+const writeFlags = syscall.O_WRONLY | syscall.O_RDWR | syscall.O_TRUNC | syscall.O_APPEND | syscall.O_CREAT
+
+func (n *fileNode) Open(ctx context.Context, flags uint32) (_ fs.FileHandle, _ uint32, errno syscall.Errno) {
+	defer n.fsys.track(opOpen, n.ino, time.Now(), &errno)
+	if flags&writeFlags != 0 {
+		return nil, 0, syscall.EROFS
+	}
+	tn := n.fsys.tree.Current().Node(n.ino)
+	if tn == nil || tn.Dir {
+		return nil, 0, syscall.ENOENT
+	}
+	o, ok := n.fsys.origins.Get(tn.Origin)
+	if !ok {
+		return nil, 0, syscall.ENOENT
+	}
+	file, err := o.Open(tn.RelPath)
+	if err != nil {
+		return nil, 0, n.fsys.toErrno(opOpen, n.ino, err)
+	}
+	// The tree is static between swaps and a swap that changes this file
+	// invalidates its pages, so the kernel may keep them across opens.
+	return &fileHandle{fsys: n.fsys, ino: n.ino, node: *tn, file: file}, fuse.FOPEN_KEEP_CACHE, 0
+}
