@@ -1,0 +1,40 @@
+// Package app composes the musicfs daemon from its modules. The order of the
+// modules below is the start order (fx runs each module's hooks in the order
+// the modules register them) and fx stops them in reverse.
+package app
+
+import (
+	"go.uber.org/fx"
+
+	"github.com/musicfs/musicfs/modules/config"
+	"github.com/musicfs/musicfs/modules/fusefs"
+	"github.com/musicfs/musicfs/modules/index"
+	"github.com/musicfs/musicfs/modules/janitor"
+	"github.com/musicfs/musicfs/modules/logging"
+	"github.com/musicfs/musicfs/modules/metrics"
+	"github.com/musicfs/musicfs/modules/notify"
+	"github.com/musicfs/musicfs/modules/origins"
+	"github.com/musicfs/musicfs/modules/tree"
+)
+
+// Options is the whole daemon for a loaded configuration.
+func Options(cfg *config.Config) fx.Option {
+	return fx.Options(
+		fx.Supply(cfg),
+		logging.FxLogger,
+		config.Module,
+		logging.Module,
+		metrics.Module,
+		janitor.Module,
+		origins.Module,
+		index.Module,
+		tree.Module,
+		fusefs.Module,
+		notify.Module,
+		fx.Provide(
+			func(f *fusefs.FS) notify.Prober { return f },
+			newStatus,
+		),
+		fx.Invoke(registerHangup),
+	)
+}
