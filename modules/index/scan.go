@@ -22,6 +22,8 @@ import (
 const (
 	publishEvery    = 2000
 	publishInterval = time.Second
+	// progressInterval spaces the "scanning" progress log lines.
+	progressInterval = 5 * time.Second
 )
 
 var errFileTimeout = errors.New("tag reading timed out")
@@ -94,6 +96,7 @@ func (ix *Index) scan(ctx context.Context) bool {
 
 	ticker := time.NewTicker(publishInterval)
 	defer ticker.Stop()
+	files, lastProgress := 0, start
 	for done := false; !done; {
 		select {
 		case r, ok := <-results:
@@ -102,12 +105,19 @@ func (ix *Index) scan(ctx context.Context) bool {
 				break
 			}
 			st.apply(r)
+			files++
 			if st.pending >= publishEvery {
 				ix.publish(st.snapshot())
 			}
-		case <-ticker.C:
+		case now := <-ticker.C:
 			if st.pending > 0 {
 				ix.publish(st.snapshot())
+			}
+			if now.Sub(lastProgress) >= progressInterval {
+				lastProgress = now
+				elapsed := now.Sub(start)
+				ix.log.Info("scanning", zap.Int("files", files), zap.Int("tags_read", st.read),
+					zap.Float64("files_per_second", float64(files)/elapsed.Seconds()), zap.Duration("elapsed", elapsed.Round(time.Second)))
 			}
 		}
 	}

@@ -206,6 +206,7 @@ func TestKill9ThenRestartAndSecondDaemon(t *testing.T) {
 	first := run(t, nil, args...)
 	first.waitReady(t, 10*time.Second)
 	waitFile(t, song)
+	inoBefore := inode(t, song)
 	if err := first.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -223,6 +224,9 @@ func TestKill9ThenRestartAndSecondDaemon(t *testing.T) {
 		return err == nil
 	})
 	t.Logf("restart after kill -9 served in %v", time.Since(start))
+	if ino := inode(t, song); ino != inoBefore {
+		t.Errorf("inode of %s changed across the restart: %d, then %d", song, inoBefore, ino)
+	}
 	if !strings.Contains(second.out.String(), "removed stale mount") {
 		t.Errorf("no log of the stale mount cleanup:\n%s", second.out.String())
 	}
@@ -280,6 +284,33 @@ func TestSystemdNotifyProtocol(t *testing.T) {
 	}
 	if !p.notify.Seen("STOPPING=1") {
 		t.Fatalf("no STOPPING=1 in %q", p.notify.Messages())
+	}
+}
+
+func inode(t *testing.T, p string) uint64 {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+// A mount removed from outside (umount by an operator or a tool) makes the
+// daemon exit non-zero, so that systemd restarts it.
+func TestExternalUnmountExitsNonZero(t *testing.T) {
+	mounttest.RequireFUSE(t)
+	mp, args := mountArgs(t, writeLib(t, audiogen.StandardLibrary()))
+	p := run(t, nil, args...)
+	p.waitReady(t, 10*time.Second)
+	if err := syscall.Unmount(mp, 0); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t, 5*time.Second); code != 1 {
+		t.Fatalf("exit code %d after an external unmount, want 1\n%s", code, p.out.String())
+	}
+	if !strings.Contains(p.out.String(), "mount removed from outside") {
+		t.Fatalf("no log of the cause:\n%s", p.out.String())
 	}
 }
 
