@@ -76,6 +76,8 @@ func (f *FS) Start(ctx context.Context) error {
 			Options:      []string{"ro", "default_permissions"},
 			DirectMount:  os.Geteuid() == 0,
 			MaxReadAhead: 1 << 20,
+			// Lets OPENDIR answer ENOSYS (see noOpendir).
+			ExtraCapabilities: fuse.CAP_NO_OPENDIR_SUPPORT,
 			// ENOSYS for xattrs makes the kernel stop asking: `ls -l`
 			// would otherwise cost one round trip per entry.
 			DisableXAttrs: true,
@@ -92,8 +94,12 @@ func (f *FS) Start(ctx context.Context) error {
 		UID:             f.owner.Uid,
 		GID:             f.owner.Gid,
 	}
-	server, err := fs.Mount(f.cfg.Mountpoint, f.root, opts)
+	server, err := fuse.NewServer(&noOpendir{RawFileSystem: fs.NewNodeFS(f.root, opts)}, f.cfg.Mountpoint, &opts.MountOptions)
 	if err != nil {
+		return fmt.Errorf("mount %s: %w", f.cfg.Mountpoint, err)
+	}
+	go server.Serve() // ends when the mount goes; watchServe waits for it
+	if err := server.WaitMount(); err != nil {
 		return fmt.Errorf("mount %s: %w", f.cfg.Mountpoint, err)
 	}
 	f.server = server

@@ -404,3 +404,58 @@ func TestProbe(t *testing.T) {
 		t.Fatal("probe succeeded after unmount")
 	}
 }
+
+// opCount is how many times op was served, from the latency histogram.
+func opCount(t *testing.T, g prometheus.Gatherer, op string) uint64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "musicfs_fuse_op_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "op" && l.GetValue() == op {
+					return m.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// A warm listing is answered by the kernel alone: no OPENDIR, READDIR or
+// LOOKUP reaches the daemon. That is what makes `find` and `ls -lR` of the
+// mount as fast as of a local disk.
+func TestWarmListingNeedsNoRequests(t *testing.T) {
+	e := start(t, map[string]string{"a.flac": "a", "b.flac": "b"})
+	dir := e.path("Artists/Artist/Album (2001)")
+	list := func() {
+		ents, err := os.ReadDir(dir)
+		if err != nil || len(ents) != 2 {
+			t.Fatalf("listing: %v %v", ents, err)
+		}
+		for _, d := range ents {
+			if _, err := d.Info(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	list()
+	before := map[string]uint64{}
+	for _, op := range []string{"opendir", "readdir", "lookup", "getattr"} {
+		before[op] = opCount(t, e.reg, op)
+	}
+	if before["readdir"] == 0 {
+		t.Fatal("the cold listing was not served by the daemon")
+	}
+	list()
+	for op, n := range before {
+		if got := opCount(t, e.reg, op); got != n {
+			t.Errorf("warm listing sent %d %s requests", got-n, op)
+		}
+	}
+}
