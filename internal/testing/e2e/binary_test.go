@@ -6,111 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
+	"github.com/musicfs/musicfs/internal/testing/daemontest"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
-	"github.com/musicfs/musicfs/internal/testing/notifytest"
 )
 
-// proc is a musicfs process started by a test.
-type proc struct {
-	cmd    *exec.Cmd
-	notify *notifytest.Listener
-	out    *syncBuffer
-	done   chan struct{}
-	err    error // valid after done
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// run starts the musicfs binary with args and a NOTIFY_SOCKET listener. The
-// process is killed at the end of the test if still running.
-func run(t *testing.T, env []string, args ...string) *proc {
+// run starts the musicfs binary with args (see daemontest.Start).
+func run(t *testing.T, env []string, args ...string) *daemontest.Proc {
 	t.Helper()
-	p := &proc{notify: notifytest.Listen(t), out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(mounttest.Binary(t), args...)
-	p.cmd.Env = append(append(os.Environ(), p.notify.Env()), env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("musicfs %v output:\n%s", args, p.out.String())
-		}
-	})
-	return p
-}
-
-// waitReady waits for READY=1, failing if the process exits first.
-func (p *proc) waitReady(t *testing.T, timeout time.Duration) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	ready := make(chan error, 1)
-	go func() { _, err := p.notify.Wait(ctx, "READY=1"); ready <- err }()
-	select {
-	case err := <-ready:
-		if err != nil {
-			t.Fatalf("no READY=1 within %v: %v\n%s", timeout, err, p.out.String())
-		}
-	case <-p.done:
-		t.Fatalf("musicfs exited before READY (%v):\n%s", p.err, p.out.String())
-	}
-}
-
-// wait waits for the process to exit and returns its exit code.
-func (p *proc) wait(t *testing.T, timeout time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(timeout):
-		t.Fatalf("musicfs did not exit within %v:\n%s", timeout, p.out.String())
-	}
-	var ee *exec.ExitError
-	if errors.As(p.err, &ee) {
-		return ee.ExitCode()
-	}
-	if p.err != nil {
-		t.Fatal(p.err)
-	}
-	return 0
-}
-
-func (p *proc) signal(t *testing.T, s os.Signal) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(s); err != nil {
-		t.Fatal(err)
-	}
+	return daemontest.Start(t, env, args...)
 }
 
 // mountArgs returns the flags for a daemon of lib on a fresh mountpoint.
@@ -142,7 +52,7 @@ func TestSignalWhileStreaming(t *testing.T) {
 			lib, big := bigLib(t)
 			mp, args := mountArgs(t, lib)
 			p := run(t, nil, args...)
-			p.waitReady(t, 10*time.Second)
+			p.WaitReady(t, 10*time.Second)
 			waitFile(t, filepath.Join(mp, "Origins/lib", big))
 
 			// O_DIRECT so every read is a FUSE request, as for a stream
@@ -173,9 +83,9 @@ func TestSignalWhileStreaming(t *testing.T) {
 			<-streaming
 
 			start := time.Now()
-			p.signal(t, sig)
-			if code := p.wait(t, 2*time.Second); code != 0 {
-				t.Fatalf("exit code %d, want 0\n%s", code, p.out.String())
+			p.Signal(t, sig)
+			if code := p.Wait(t, 2*time.Second); code != 0 {
+				t.Fatalf("exit code %d, want 0\n%s", code, p.Output())
 			}
 			t.Logf("exited %v after %v", sig, time.Since(start))
 			if mounttest.Mounted(mp) {
@@ -187,7 +97,7 @@ func TestSignalWhileStreaming(t *testing.T) {
 			case <-time.After(2 * time.Second):
 				t.Fatal("reader hangs after the daemon stopped")
 			}
-			if !p.notify.Seen("STOPPING=1") {
+			if !p.Notify.Seen("STOPPING=1") {
 				t.Fatal("no STOPPING=1")
 			}
 		})
@@ -204,13 +114,13 @@ func TestKill9ThenRestartAndSecondDaemon(t *testing.T) {
 	song := filepath.Join(mp, "Artists/John Coltrane/Blue Train (1957)/01 Blue Train.flac")
 
 	first := run(t, nil, args...)
-	first.waitReady(t, 10*time.Second)
+	first.WaitReady(t, 10*time.Second)
 	waitFile(t, song)
 	inoBefore := inode(t, song)
-	if err := first.cmd.Process.Kill(); err != nil {
+	if err := first.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	first.wait(t, 5*time.Second)
+	first.Wait(t, 5*time.Second)
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(mp, &st); !errors.Is(err, syscall.ENOTCONN) {
 		t.Fatalf("after kill -9, statfs of the mountpoint: %v, want ENOTCONN (a dead mount)", err)
@@ -218,7 +128,7 @@ func TestKill9ThenRestartAndSecondDaemon(t *testing.T) {
 
 	start := time.Now()
 	second := run(t, nil, args...)
-	second.waitReady(t, 3*time.Second)
+	second.WaitReady(t, 3*time.Second)
 	mounttest.Eventually(t, 3*time.Second-time.Since(start), "the restarted daemon to serve files", func() bool {
 		_, err := os.Stat(song)
 		return err == nil
@@ -227,25 +137,25 @@ func TestKill9ThenRestartAndSecondDaemon(t *testing.T) {
 	if ino := inode(t, song); ino != inoBefore {
 		t.Errorf("inode of %s changed across the restart: %d, then %d", song, inoBefore, ino)
 	}
-	if !strings.Contains(second.out.String(), "removed stale mount") {
-		t.Errorf("no log of the stale mount cleanup:\n%s", second.out.String())
+	if !strings.Contains(second.Output(), "removed stale mount") {
+		t.Errorf("no log of the stale mount cleanup:\n%s", second.Output())
 	}
 
 	third := run(t, nil, args...)
-	if code := third.wait(t, 10*time.Second); code == 0 {
+	if code := third.Wait(t, 10*time.Second); code == 0 {
 		t.Fatal("a second daemon on a live mount exited 0")
 	}
-	if !strings.Contains(third.out.String(), mp) {
-		t.Fatalf("the refusal does not name the mountpoint:\n%s", third.out.String())
+	if !strings.Contains(third.Output(), mp) {
+		t.Fatalf("the refusal does not name the mountpoint:\n%s", third.Output())
 	}
-	if third.notify.Seen("READY=1") {
+	if third.Notify.Seen("READY=1") {
 		t.Fatal("the refused daemon sent READY=1")
 	}
 	if _, err := os.ReadFile(song); err != nil {
 		t.Fatalf("first daemon stopped serving: %v", err)
 	}
-	second.signal(t, syscall.SIGTERM)
-	if code := second.wait(t, 5*time.Second); code != 0 {
+	second.Signal(t, syscall.SIGTERM)
+	if code := second.Wait(t, 5*time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
 }
@@ -256,34 +166,34 @@ func TestSystemdNotifyProtocol(t *testing.T) {
 	mounttest.RequireFUSE(t)
 	mp, args := mountArgs(t, writeLib(t, audiogen.StandardLibrary()))
 	p := run(t, []string{"WATCHDOG_USEC=400000"}, args...)
-	p.waitReady(t, 10*time.Second)
+	p.WaitReady(t, 10*time.Second)
 	// The mount must already serve when READY arrives.
 	var sfs syscall.Statfs_t
 	if err := syscall.Statfs(mp, &sfs); err != nil || sfs.Type != 0x65735546 {
 		t.Fatalf("READY=1 sent before the mount served: statfs %v type %x", err, sfs.Type)
 	}
-	msgs := p.notify.Messages()
+	msgs := p.Notify.Messages()
 	if i := indexOf(msgs, "READY=1"); i < 0 || !strings.HasPrefix(strings.Join(msgs, "\n"), "") {
 		t.Fatalf("messages %q", msgs)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	status, err := p.notify.Wait(ctx, "STATUS=")
+	status, err := p.Notify.Wait(ctx, "STATUS=")
 	if err != nil || !strings.Contains(status, "tracks") {
 		t.Fatalf("STATUS: %q %v", status, err)
 	}
-	if err := p.notify.WaitCount(ctx, "WATCHDOG=1", 2); err != nil {
-		t.Fatalf("WATCHDOG=1: %v (messages %q)", err, p.notify.Messages())
+	if err := p.Notify.WaitCount(ctx, "WATCHDOG=1", 2); err != nil {
+		t.Fatalf("WATCHDOG=1: %v (messages %q)", err, p.Notify.Messages())
 	}
-	if p.notify.Seen("STOPPING=1") {
+	if p.Notify.Seen("STOPPING=1") {
 		t.Fatal("STOPPING=1 before shutdown")
 	}
-	p.signal(t, syscall.SIGTERM)
-	if code := p.wait(t, 5*time.Second); code != 0 {
+	p.Signal(t, syscall.SIGTERM)
+	if code := p.Wait(t, 5*time.Second); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if !p.notify.Seen("STOPPING=1") {
-		t.Fatalf("no STOPPING=1 in %q", p.notify.Messages())
+	if !p.Notify.Seen("STOPPING=1") {
+		t.Fatalf("no STOPPING=1 in %q", p.Notify.Messages())
 	}
 }
 
@@ -302,15 +212,15 @@ func TestExternalUnmountExitsNonZero(t *testing.T) {
 	mounttest.RequireFUSE(t)
 	mp, args := mountArgs(t, writeLib(t, audiogen.StandardLibrary()))
 	p := run(t, nil, args...)
-	p.waitReady(t, 10*time.Second)
+	p.WaitReady(t, 10*time.Second)
 	if err := syscall.Unmount(mp, 0); err != nil {
 		t.Fatal(err)
 	}
-	if code := p.wait(t, 5*time.Second); code != 1 {
-		t.Fatalf("exit code %d after an external unmount, want 1\n%s", code, p.out.String())
+	if code := p.Wait(t, 5*time.Second); code != 1 {
+		t.Fatalf("exit code %d after an external unmount, want 1\n%s", code, p.Output())
 	}
-	if !strings.Contains(p.out.String(), "mount removed from outside") {
-		t.Fatalf("no log of the cause:\n%s", p.out.String())
+	if !strings.Contains(p.Output(), "mount removed from outside") {
+		t.Fatalf("no log of the cause:\n%s", p.Output())
 	}
 }
 
@@ -380,13 +290,13 @@ func TestBadConfigExits2(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mp := filepath.Join(t.TempDir(), "music")
 			p := run(t, tc.env, tc.args(mp)...)
-			if code := p.wait(t, 10*time.Second); code != 2 {
-				t.Fatalf("exit code %d, want 2\n%s", code, p.out.String())
+			if code := p.Wait(t, 10*time.Second); code != 2 {
+				t.Fatalf("exit code %d, want 2\n%s", code, p.Output())
 			}
-			if !strings.Contains(p.out.String(), tc.key) {
-				t.Fatalf("message does not name %q:\n%s", tc.key, p.out.String())
+			if !strings.Contains(p.Output(), tc.key) {
+				t.Fatalf("message does not name %q:\n%s", tc.key, p.Output())
 			}
-			if mounttest.Mounted(mp) || p.notify.Seen("READY=1") {
+			if mounttest.Mounted(mp) || p.Notify.Seen("READY=1") {
 				t.Fatal("bad config mounted or sent READY")
 			}
 		})
@@ -396,8 +306,8 @@ func TestBadConfigExits2(t *testing.T) {
 func TestSubcommands(t *testing.T) {
 	lib := t.TempDir()
 	p := run(t, nil, "version")
-	if code := p.wait(t, 10*time.Second); code != 0 || !strings.HasPrefix(p.out.String(), "musicfs ") {
-		t.Fatalf("version: %d %q", code, p.out.String())
+	if code := p.Wait(t, 10*time.Second); code != 0 || !strings.HasPrefix(p.Output(), "musicfs ") {
+		t.Fatalf("version: %d %q", code, p.Output())
 	}
 	cfg := filepath.Join(t.TempDir(), "ok.yaml")
 	body := fmt.Sprintf("mountpoint: %s\norigins:\n  - name: lib\n    path: %s\n", filepath.Join(t.TempDir(), "m"), lib)
@@ -405,15 +315,15 @@ func TestSubcommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = run(t, nil, "check-config", "--config", cfg)
-	if code := p.wait(t, 10*time.Second); code != 0 || !strings.Contains(p.out.String(), "OK") {
-		t.Fatalf("check-config of a good file: %d %q", code, p.out.String())
+	if code := p.Wait(t, 10*time.Second); code != 0 || !strings.Contains(p.Output(), "OK") {
+		t.Fatalf("check-config of a good file: %d %q", code, p.Output())
 	}
 	if err := os.WriteFile(cfg, []byte(body+"mystery: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p = run(t, nil, "check-config", "--config", cfg)
-	if code := p.wait(t, 10*time.Second); code != 2 || !strings.Contains(p.out.String(), "mystery") {
-		t.Fatalf("check-config of a bad file: %d %q", code, p.out.String())
+	if code := p.Wait(t, 10*time.Second); code != 2 || !strings.Contains(p.Output(), "mystery") {
+		t.Fatalf("check-config of a bad file: %d %q", code, p.Output())
 	}
 }
 
@@ -423,7 +333,7 @@ func TestSIGHUPRescans(t *testing.T) {
 	lib := writeLib(t, audiogen.StandardLibrary())
 	mp, args := mountArgs(t, lib)
 	p := run(t, nil, args...)
-	p.waitReady(t, 10*time.Second)
+	p.WaitReady(t, 10*time.Second)
 	mounttest.Eventually(t, 5*time.Second, "first scan", func() bool {
 		_, err := os.Stat(filepath.Join(mp, "Artists/Björk"))
 		return err == nil
@@ -432,14 +342,14 @@ func TestSIGHUPRescans(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(lib, "added.flac"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p.signal(t, syscall.SIGHUP)
+	p.Signal(t, syscall.SIGHUP)
 	want := filepath.Join(mp, "Artists/Newcomer/Debut (2026)/01 Added Later.flac")
 	mounttest.Eventually(t, 5*time.Second, "the added track after SIGHUP", func() bool {
 		got, err := os.ReadFile(want)
 		return err == nil && bytes.Equal(got, data)
 	})
-	p.signal(t, syscall.SIGTERM)
-	if code := p.wait(t, 5*time.Second); code != 0 {
+	p.Signal(t, syscall.SIGTERM)
+	if code := p.Wait(t, 5*time.Second); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 }

@@ -1,0 +1,118 @@
+package bench
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/musicfs/musicfs/internal/testing/daemontest"
+	"github.com/musicfs/musicfs/internal/testing/mounttest"
+)
+
+const (
+	readyTimeout = 30 * time.Second
+	stopTimeout  = 15 * time.Second
+)
+
+// daemon is a musicfs process mounted over one origin named "lib".
+type daemon struct {
+	mp   string // mountpoint
+	proc *daemontest.Proc
+}
+
+// startDaemon runs the musicfs binary over lib and returns once it has sent
+// READY=1. The first scan goes on in the background: see waitTree and
+// waitFiles. At cleanup the daemon gets SIGTERM and the mount is checked gone.
+func startDaemon(tb testing.TB, lib string) *daemon {
+	tb.Helper()
+	mounttest.RequireFUSE(tb)
+	d := &daemon{mp: filepath.Join(tb.TempDir(), "music")}
+	// Registered before stop, so it runs after it: a last resort only.
+	mounttest.CleanupMount(tb, d.mp)
+	d.proc = daemontest.Start(tb, nil, "--mountpoint", d.mp, "--origin", "lib="+lib,
+		"--state-dir", tb.TempDir(), "--cache-dir", tb.TempDir(), "--log-level", "warn")
+	tb.Cleanup(func() { d.stop(tb) })
+	d.proc.WaitReady(tb, readyTimeout)
+	return d
+}
+
+// stop sends SIGTERM and waits for a clean exit and the mount to be gone.
+func (d *daemon) stop(tb testing.TB) {
+	select {
+	case <-d.proc.Done():
+		tb.Errorf("musicfs exited before the benchmark ended (%v):\n%s", d.proc.Err(), d.proc.Output())
+		return
+	default:
+	}
+	d.proc.Signal(tb, syscall.SIGTERM)
+	if code := d.proc.Wait(tb, stopTimeout); code != 0 {
+		tb.Errorf("musicfs exit code %d:\n%s", code, d.proc.Output())
+	}
+	if mounttest.Mounted(d.mp) {
+		tb.Errorf("%s still mounted after musicfs exited", d.mp)
+	}
+}
+
+// pid is the daemon's process id.
+func (d *daemon) pid() int { return d.proc.Cmd.Process.Pid }
+
+// path is p, slash-separated and relative to the mount root, on the mount.
+func (d *daemon) path(p string) string { return filepath.Join(d.mp, filepath.FromSlash(p)) }
+
+// waitFiles waits until every rel path exists under Origins/lib, the raw
+// view of the origin, as the background scan adds them.
+func (d *daemon) waitFiles(tb testing.TB, rels []string, timeout time.Duration) {
+	tb.Helper()
+	mounttest.Eventually(tb, timeout, "every file under Origins/lib", func() bool {
+		for _, rel := range rels {
+			if _, err := os.Stat(d.path("Origins/lib/" + rel)); err != nil {
+				return false
+			}
+		}
+		return d.alive(tb)
+	})
+}
+
+// waitTree waits until the view dir of the mount holds n regular files.
+func (d *daemon) waitTree(tb testing.TB, dir string, n int, timeout time.Duration) {
+	tb.Helper()
+	got := -1
+	mounttest.Eventually(tb, timeout, "all tracks in "+dir, func() bool {
+		var err error
+		got, err = countFiles(d.path(dir))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			tb.Logf("count files in %s: %v", dir, err)
+		}
+		return got == n && d.alive(tb)
+	})
+}
+
+// alive fails the benchmark at once if the daemon has exited.
+func (d *daemon) alive(tb testing.TB) bool {
+	select {
+	case <-d.proc.Done():
+		tb.Fatalf("musicfs exited (%v):\n%s", d.proc.Err(), d.proc.Output())
+		return false
+	default:
+		return true
+	}
+}
+
+// countFiles counts the regular files under dir.
+func countFiles(dir string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if de.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
