@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/zap"
@@ -24,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/fusefs"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/janitor"
@@ -257,7 +257,7 @@ func TestPanicInReadIsContained(t *testing.T) {
 	if got, err := os.ReadFile(e.path("Origins/lib/good.flac")); err != nil || string(got) != "good" {
 		t.Fatalf("other file after panic: %q %v", got, err)
 	}
-	if n := testutil.ToFloat64(counter(t, e.reg, "musicfs_fuse_panics_total")); n != 1 {
+	if n := promtest.Value(t, e.reg, "musicfs_fuse_panics_total"); n != 1 {
 		t.Fatalf("panic counter %v, want 1", n)
 	}
 	logs := e.logs.FilterMessage("panic in FUSE request").All()
@@ -271,23 +271,6 @@ func TestPanicInReadIsContained(t *testing.T) {
 	if !mounttest.Mounted(e.mp) {
 		t.Fatal("mount gone after a panic")
 	}
-}
-
-func counter(t *testing.T, g prometheus.Gatherer, name string) prometheus.Collector {
-	t.Helper()
-	mfs, err := g.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: "copy"})
-			c.Add(mf.GetMetric()[0].GetCounter().GetValue())
-			return c
-		}
-	}
-	t.Fatalf("metric %s not found", name)
-	return nil
 }
 
 func TestSwapInvalidatesKernelCache(t *testing.T) {

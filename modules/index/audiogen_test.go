@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/index"
 )
 
@@ -53,7 +54,7 @@ func TestScanStandardLibrary(t *testing.T) {
 			t.Errorf("%s (%s):\n got %+v\nwant %+v", f.RelPath, f.Format, gotTags, want)
 		}
 	}
-	if v := metric(t, e.reg, "musicfs_scan_panics_total"); v != 0 {
+	if v := promtest.Value(t, e.reg, "musicfs_scan_panics_total"); v != 0 {
 		t.Errorf("%v panics", v)
 	}
 }

@@ -112,27 +112,6 @@ func (e *env) byPath() map[string]*index.Track {
 	return m
 }
 
-// metric returns the value of a counter or gauge in reg.
-func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		m := mf.GetMetric()[0]
-		if c := m.GetCounter(); c != nil {
-			return c.GetValue()
-		}
-		return m.GetGauge().GetValue()
-	}
-	t.Fatalf("metric %s not registered", name)
-	return 0
-}
-
 // faultySet wraps a set so that chosen files misbehave.
 type faultySet struct {
 	origins.Set

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/zap"
 
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/origins"
 )
@@ -103,10 +104,10 @@ func TestScanReadsTags(t *testing.T) {
 	if s.Files != 14 || s.Audio != 12 || s.Tagged != 11 || s.Failed != 1 || s.Scanning || s.ScanDone != 1 {
 		t.Fatalf("stats %+v", s)
 	}
-	if v := metric(t, e.reg, "musicfs_index_tracks"); v != 12 {
+	if v := promtest.Value(t, e.reg, "musicfs_index_tracks"); v != 12 {
 		t.Fatalf("musicfs_index_tracks = %v, want 12", v)
 	}
-	if v := metric(t, e.reg, "musicfs_scan_files_total"); v != 14 {
+	if v := promtest.Value(t, e.reg, "musicfs_scan_files_total"); v != 14 {
 		t.Fatalf("musicfs_scan_files_total = %v, want 14", v)
 	}
 	select {
@@ -134,7 +135,7 @@ func TestScanSurvivesMalformedFiles(t *testing.T) {
 	if tr := got["lib/good/ok.flac"]; tr == nil || !tr.Tagged || tr.Title != wallTags.Title {
 		t.Fatalf("the good file beside the bad ones: %+v", tr)
 	}
-	if v := metric(t, e.reg, "musicfs_scan_panics_total"); v != 0 {
+	if v := promtest.Value(t, e.reg, "musicfs_scan_panics_total"); v != 0 {
 		t.Errorf("%v panics", v)
 	}
 	if s := e.ix.Stats(); s.Failed < 10 {
@@ -196,7 +197,7 @@ func TestHangingReadTimesOut(t *testing.T) {
 	if n := e.logs.FilterMessageSnippet("tags not read").FilterField(zap.String("relpath", "hang.mp3")).Len(); n != 1 {
 		t.Fatalf("%d log lines for the hanging file, want 1", n)
 	}
-	if v := metric(t, e.reg, "musicfs_scan_errors_total"); v != 1 {
+	if v := promtest.Value(t, e.reg, "musicfs_scan_errors_total"); v != 1 {
 		t.Fatalf("musicfs_scan_errors_total = %v, want 1", v)
 	}
 
@@ -254,7 +255,7 @@ func TestPanicInOriginIsContained(t *testing.T) {
 	if tr := got["lib/ok.flac"]; tr == nil || !tr.Tagged {
 		t.Fatalf("ok.flac: %+v", tr)
 	}
-	if v := metric(t, e.reg, "musicfs_scan_panics_total"); v != 1 {
+	if v := promtest.Value(t, e.reg, "musicfs_scan_panics_total"); v != 1 {
 		t.Fatalf("musicfs_scan_panics_total = %v, want 1", v)
 	}
 	logs := e.logs.FilterMessageSnippet("panicked").All()

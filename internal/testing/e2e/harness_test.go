@@ -91,27 +91,6 @@ func startDaemon(t *testing.T, lib string, extra ...fx.Option) *daemon {
 
 func (d *daemon) path(p string) string { return filepath.Join(d.mp, filepath.FromSlash(p)) }
 
-// metric returns the value of a counter or gauge without labels.
-func (d *daemon) metric(t *testing.T, name string) float64 {
-	t.Helper()
-	mfs, err := d.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		m := mf.GetMetric()[0]
-		if c := m.GetCounter(); c != nil {
-			return c.GetValue()
-		}
-		return m.GetGauge().GetValue()
-	}
-	t.Fatalf("metric %s not registered", name)
-	return 0
-}
-
 // walkFiles lists the regular files under root/sub, slash-separated and
 // relative to root, sorted.
 func walkFiles(t *testing.T, root, sub string) []string {

@@ -14,6 +14,7 @@ import (
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
 	"github.com/musicfs/musicfs/internal/testing/faults"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/origins"
 )
@@ -41,7 +42,7 @@ func TestPanicInOneRequest(t *testing.T) {
 			t.Fatalf("other read after the panic: %v", err)
 		}
 	}
-	if n := d.metric(t, "musicfs_fuse_panics_total"); n != 1 {
+	if n := promtest.Value(t, d.reg, "musicfs_fuse_panics_total"); n != 1 {
 		t.Fatalf("panic counter %v, want 1", n)
 	}
 	entries := d.logs.FilterMessage("panic in FUSE request").All()
@@ -89,7 +90,7 @@ func TestPanicInTreeRebuild(t *testing.T) {
 	writeOriginFile(t, lib, "new1.txt")
 	d.index.Rescan()
 	mounttest.Eventually(t, 5*time.Second, "the rebuild panic", func() bool { return fault.Panics() == 1 })
-	if got := d.metric(t, "musicfs_tree_rebuild_panics_total"); got != 1 {
+	if got := promtest.Value(t, d.reg, "musicfs_tree_rebuild_panics_total"); got != 1 {
 		t.Fatalf("rebuild panic counter %v, want 1", got)
 	}
 	if d.tree.Current() != before {
