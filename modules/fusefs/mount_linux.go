@@ -70,8 +70,12 @@ func abortConn(id uint32) error {
 	return nil
 }
 
-// Detach lazily unmounts mountpoint. It is the last resort of a shutdown
-// that ran out of time.
+// Detach lazily unmounts mountpoint, if it is still mounted. It is the last
+// resort of a shutdown that ran out of time.
 func Detach(mountpoint string) error {
-	return unmount(mountpoint, true)
+	err := unmount(mountpoint, true)
+	if errors.Is(err, unix.EINVAL) {
+		return nil // not a mount point (any more): nothing to do
+	}
+	return err
 }
