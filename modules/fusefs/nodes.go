@@ -56,13 +56,13 @@ func (f *FS) fillAttr(n *tree.Node, a *fuse.Attr) {
 	a.Nlink = 1
 	a.Owner = f.owner
 	a.Blksize = blkSize
-	t := n.ModTime
+	t := n.ModTime()
 	if n.Dir {
 		a.Mode = dirMode
 		a.Nlink = 2
 	} else {
 		a.Mode = fileMode
-		a.Size = uint64(n.Size)
+		a.Size = uint64(n.Size())
 		a.Blocks = (a.Size + 511) / 512
 	}
 	if t.IsZero() {
@@ -149,11 +149,11 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (_ fs.FileHandle, _ u
 	if tn == nil || tn.Dir {
 		return nil, 0, syscall.ENOENT
 	}
-	o, ok := n.fsys.origins.Get(tn.Origin)
+	o, ok := n.fsys.origins.Get(tn.Origin())
 	if !ok {
 		return nil, 0, syscall.ENOENT
 	}
-	file, err := o.Open(tn.RelPath)
+	file, err := o.Open(tn.RelPath())
 	if err != nil {
 		return nil, 0, n.fsys.toErrno(opOpen, n.ino, err)
 	}

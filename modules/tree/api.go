@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/musicfs/musicfs/modules/index"
 )
 
 // RootIno is the inode number of the root, as FUSE expects.
@@ -20,18 +22,52 @@ const RootIno = 1
 // Node is one file or directory of a snapshot. Nodes belong to their
 // snapshot and must not be modified.
 type Node struct {
-	Ino     uint64 // stable across rebuilds and restarts (derived from the virtual path)
-	Name    string // sanitised single path element ("" for the root)
-	Dir     bool
-	Size    int64     // files only
-	ModTime time.Time // files: the origin file's mtime; dirs: newest descendant file's mtime
-	Origin  string    // files only: origin name
-	RelPath string    // files only: slash-separated path inside the origin
+	Ino  uint64 // stable across rebuilds and restarts (derived from the virtual path)
+	Name string // sanitised single path element ("" for the root)
+	Dir  bool
 
 	idx    uint32 // position in Snapshot.nodes
 	parent uint32
-	first  uint32 // children are nodes[first : first+nkids], sorted by name
-	nkids  uint32
+	// The children are nodes[first : the next node's first], sorted by
+	// name: first never decreases along nodes (a file's range is empty).
+	first uint32
+	// A file's index record, shared rather than copied (records are
+	// immutable); a directory's newest descendant file, nil if it has none.
+	t *index.Track
+}
+
+// Size is a file's size in bytes; 0 for a directory.
+func (n Node) Size() int64 {
+	if n.Dir || n.t == nil {
+		return 0
+	}
+	return n.t.Size
+}
+
+// ModTime is a file's mtime in its origin; for a directory, that of its
+// newest descendant file (zero if it has none).
+func (n Node) ModTime() time.Time {
+	if n.t == nil {
+		return time.Time{}
+	}
+	return n.t.ModTime
+}
+
+// Origin is the name of a file's origin; "" for a directory.
+func (n Node) Origin() string {
+	if n.Dir || n.t == nil {
+		return ""
+	}
+	return n.t.Origin
+}
+
+// RelPath is a file's slash-separated path inside its origin; "" for a
+// directory.
+func (n Node) RelPath() string {
+	if n.Dir || n.t == nil {
+		return ""
+	}
+	return n.t.RelPath
 }
 
 // Snapshot is an immutable virtual tree. All methods are safe for concurrent
@@ -40,10 +76,7 @@ type Snapshot struct {
 	// nodes in breadth-first order, so each directory's children are one
 	// contiguous, name-sorted range.
 	nodes []Node
-	ptrs  []*Node // ptrs[i] == &nodes[i], for Children
-	// inos sorted, and the position of each one's node.
-	inos   []uint64
-	inoIdx []uint32
+	byIno inoTable // every node but the root
 	// tracks counts the audio tracks, for metrics and status.
 	tracks int
 }
@@ -62,12 +95,13 @@ func (s *Snapshot) Node(ino uint64) *Node {
 	if ino == RootIno {
 		return s.Root()
 	}
-	i, ok := slices.BinarySearch(s.inos, ino)
-	if !ok {
-		return nil
+	if _, pos, ok := s.byIno.find(ino, s.inoAt); ok {
+		return &s.nodes[pos]
 	}
-	return &s.nodes[s.inoIdx[i]]
+	return nil
 }
+
+func (s *Snapshot) inoAt(pos int) uint64 { return s.nodes[pos].Ino }
 
 // own returns n's counterpart in s: n itself when it belongs to s, else the
 // node with the same inode number (so that a node kept from an older
@@ -82,31 +116,50 @@ func (s *Snapshot) own(n *Node) *Node {
 	return s.Node(n.Ino)
 }
 
-// Children returns the entries of dir sorted by name; nil for a file or a
-// directory absent from s. The slice must not be modified.
-func (s *Snapshot) Children(dir *Node) []*Node {
+// kids returns the children of dir, sorted by name; nil for a file or a
+// directory absent from s.
+func (s *Snapshot) kids(dir *Node) []Node {
 	dir = s.own(dir)
 	if dir == nil || !dir.Dir {
 		return nil
 	}
-	end := dir.first + dir.nkids
-	return s.ptrs[dir.first:end:end]
+	end := uint32(len(s.nodes))
+	if next := dir.idx + 1; int(next) < len(s.nodes) {
+		end = s.nodes[next].first
+	}
+	return s.nodes[dir.first:end:end]
+}
+
+// Children returns the entries of dir sorted by name, in a new slice; nil
+// for a file or a directory absent from s.
+func (s *Snapshot) Children(dir *Node) []*Node {
+	kids := s.kids(dir)
+	if kids == nil {
+		return nil
+	}
+	out := make([]*Node, len(kids))
+	for i := range kids {
+		out[i] = &kids[i]
+	}
+	return out
 }
 
 // Lookup returns the entry called name in dir, or nil.
 func (s *Snapshot) Lookup(dir *Node, name string) *Node {
-	dir = s.own(dir)
-	if dir == nil || !dir.Dir {
-		return nil
+	kids := s.kids(dir)
+	i, j := 0, len(kids)
+	for i < j { // by hand: slices.BinarySearchFunc would copy every node it compares
+		h := int(uint(i+j) >> 1)
+		if kids[h].Name < name {
+			i = h + 1
+		} else {
+			j = h
+		}
 	}
-	kids := s.nodes[dir.first : dir.first+dir.nkids]
-	i, ok := slices.BinarySearchFunc(kids, name, func(n Node, name string) int {
-		return strings.Compare(n.Name, name)
-	})
-	if !ok {
-		return nil
+	if i < len(kids) && kids[i].Name == name {
+		return &kids[i]
 	}
-	return &kids[i]
+	return nil
 }
 
 // LookupPath resolves a slash-separated virtual path relative to the root

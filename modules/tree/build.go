@@ -50,8 +50,9 @@ type bnode struct {
 	name   string
 	parent int32
 	track  int32 // index into builder.tracks; -1 for directories
-	dir    bool
 }
+
+func (bn *bnode) dir() bool { return bn.track < 0 }
 
 type dirKey struct {
 	parent int32
@@ -124,7 +125,7 @@ func (b *builder) dir(parent int32, name string) int32 {
 		return id
 	}
 	id := int32(len(b.nodes))
-	b.nodes = append(b.nodes, bnode{name: name, parent: parent, track: -1, dir: true})
+	b.nodes = append(b.nodes, bnode{name: name, parent: parent, track: -1})
 	b.dirs[k] = id
 	return id
 }
@@ -288,7 +289,7 @@ func (b *builder) placeOrigin(origins int32, i int, t *index.Track, cache []dirC
 func (b *builder) resolveCollisions() {
 	kids, start := b.children()
 	for d := range b.nodes {
-		if !b.nodes[d].dir {
+		if !b.nodes[d].dir() {
 			continue
 		}
 		ks := kids[start[d]:start[d+1]]
@@ -355,36 +356,34 @@ func (b *builder) children() (kids, start []int32) {
 // times and inode numbers.
 func (b *builder) layout() *Snapshot {
 	n := len(b.nodes)
-	s := &Snapshot{nodes: make([]Node, n), ptrs: make([]*Node, n)}
+	s := &Snapshot{nodes: make([]Node, n)}
 	order := make([]int32, 1, n) // bnode id at each position
 	raw := make([]uint64, n)     // path hash at each position
 	raw[0] = fnvOffset
 	for pos := 0; pos < len(order); pos++ {
 		bn := &b.nodes[order[pos]]
 		nd := &s.nodes[pos]
-		s.ptrs[pos] = nd
-		nd.idx, nd.Name, nd.Dir = uint32(pos), bn.name, bn.dir
-		if !bn.dir {
-			t := b.tracks[bn.track]
-			nd.Size, nd.ModTime, nd.Origin, nd.RelPath = t.Size, t.ModTime, t.Origin, t.RelPath
+		nd.idx, nd.Name, nd.Dir, nd.first = uint32(pos), bn.name, bn.dir(), uint32(len(order))
+		if !nd.Dir {
+			nd.t = b.tracks[bn.track]
 			continue
 		}
-		ks := b.kids[b.start[order[pos]]:b.start[order[pos]+1]]
-		nd.first, nd.nkids = uint32(len(order)), uint32(len(ks))
-		for _, k := range ks {
+		for _, k := range b.kids[b.start[order[pos]]:b.start[order[pos]+1]] {
 			c := len(order)
 			s.nodes[c].parent = uint32(pos)
 			raw[c] = childHash(raw[pos], pos == 0, b.nodes[k].name)
 			order = append(order, k)
 		}
 	}
+	// Children come after their parent, so one backward pass carries each
+	// directory's newest file up.
 	for pos := n - 1; pos > 0; pos-- {
 		nd, p := &s.nodes[pos], &s.nodes[s.nodes[pos].parent]
-		if nd.ModTime.After(p.ModTime) {
-			p.ModTime = nd.ModTime
+		if nd.ModTime().After(p.ModTime()) {
+			p.t = nd.t
 		}
 	}
-	s.inos, s.inoIdx = assignInos(raw, func(i int) string { return s.Path(&s.nodes[i]) }, fnvSalt)
+	s.byIno = assignInos(raw, func(i int) string { return s.Path(&s.nodes[i]) }, fnvSalt)
 	for i := range s.nodes {
 		s.nodes[i].Ino = raw[i]
 	}

@@ -113,11 +113,11 @@ func TestBuildDefaultViews(t *testing.T) {
 		t.Errorf("Len() = %d, want %d", s.Len(), len(want)+1)
 	}
 	n := mustFind(t, s, "Artists/John Coltrane/Blue Train (1957)/02 Moment's Notice.flac")
-	if n.Dir || n.Origin != "nas" || n.RelPath != "Coltrane/Blue Train/02.flac" || n.Size != 100 || !n.ModTime.Equal(t0) {
+	if n.Dir || n.Origin() != "nas" || n.RelPath() != "Coltrane/Blue Train/02.flac" || n.Size() != 100 || !n.ModTime().Equal(t0) {
 		t.Errorf("node %+v", *n)
 	}
 	c := mustFind(t, s, "Years/1957/John Coltrane - Blue Train/Cover.JPG")
-	if c.RelPath != "Coltrane/Blue Train/Cover.JPG" || c.Size != int64(len(c.RelPath)) {
+	if c.RelPath() != "Coltrane/Blue Train/Cover.JPG" || c.Size() != int64(len(c.RelPath())) {
 		t.Errorf("cover node %+v", *c)
 	}
 }
@@ -185,8 +185,8 @@ func TestBuildOriginsView(t *testing.T) {
 	if got := walk(s); !slices.Equal(got, want) {
 		t.Fatalf("tree:\n%s", strings.Join(got, "\n"))
 	}
-	if n := mustFind(t, s, "Origins/a/dup/x.txt"); !n.ModTime.Equal(t0) {
-		t.Errorf("duplicate record: got mtime %v", n.ModTime)
+	if n := mustFind(t, s, "Origins/a/dup/x.txt"); !n.ModTime().Equal(t0) {
+		t.Errorf("duplicate record: got mtime %v", n.ModTime())
 	}
 	if s.Tracks() != 1 {
 		t.Errorf("Tracks() = %d", s.Tracks())
@@ -225,7 +225,7 @@ func TestBuildCovers(t *testing.T) {
 		s := mustBuild(t, in, DefaultViews())
 		var got []string
 		for _, c := range s.Children(mustFind(t, s, "Artists/A/Album (2000)")) {
-			got = append(got, c.Name+" <- "+c.RelPath)
+			got = append(got, c.Name+" <- "+c.RelPath())
 		}
 		want := []string{
 			"01 One.flac <- Album/CD1/01.flac",
@@ -269,7 +269,7 @@ func TestBuildCollisionsDeterministic(t *testing.T) {
 		s := mustBuild(t, in, DefaultViews())
 		var got []string
 		for _, c := range s.Children(mustFind(t, s, "Artists/A/Al")) {
-			got = append(got, c.Name+" <- "+c.Origin+" "+c.RelPath)
+			got = append(got, c.Name+" <- "+c.Origin()+" "+c.RelPath())
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("shuffle %d:\n%s", i, strings.Join(got, "\n"))
@@ -289,8 +289,8 @@ func TestBuildFileDirClash(t *testing.T) {
 	if got := walk(s); !slices.Equal(got, want) {
 		t.Fatalf("got %q", got)
 	}
-	if n := mustFind(t, s, "Origins/o/a (2)"); n.RelPath != "a\x01" {
-		t.Fatalf("a (2) is %q", n.RelPath)
+	if n := mustFind(t, s, "Origins/o/a (2)"); n.RelPath() != "a\x01" {
+		t.Fatalf("a (2) is %q", n.RelPath())
 	}
 }
 
@@ -380,13 +380,10 @@ func TestAssignInosCollisions(t *testing.T) {
 			p, r = append(p, paths[k+1]), append(r, raw[k+1])
 		}
 		inos := slices.Clone(r)
-		sorted, idx := assignInos(inos, func(j int) string { return p[j] }, salt)
-		if len(sorted) != len(inos) || len(idx) != len(inos) || !slices.IsSorted(sorted) {
-			t.Fatalf("index %v %v", sorted, idx)
-		}
-		for k, ino := range sorted {
-			if inos[idx[k]] != ino {
-				t.Fatalf("index %v %v disagrees with inos %v", sorted, idx, inos)
+		byIno := assignInos(inos, func(j int) string { return p[j] }, salt)
+		for j, ino := range inos[1:] {
+			if _, pos, ok := byIno.find(ino, func(k int) uint64 { return inos[k] }); !ok || pos != j+1 {
+				t.Fatalf("table %v disagrees with inos %v at %d", byIno, inos, j+1)
 			}
 		}
 		got := map[string]uint64{}
@@ -435,11 +432,11 @@ func TestDirModTime(t *testing.T) {
 		"Artists/A/Al/01 T1.flac": t0,
 	} {
 		n := mustFind(t, s, p)
-		if !n.ModTime.Equal(want) {
-			t.Errorf("%q: ModTime %v, want %v", p, n.ModTime, want)
+		if !n.ModTime().Equal(want) {
+			t.Errorf("%q: ModTime %v, want %v", p, n.ModTime(), want)
 		}
-		if n.Dir && n.Size != 0 {
-			t.Errorf("%q: dir size %d", p, n.Size)
+		if n.Dir && n.Size() != 0 {
+			t.Errorf("%q: dir size %d", p, n.Size())
 		}
 	}
 }

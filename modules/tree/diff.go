@@ -23,7 +23,8 @@ func Diff(old, cur *Snapshot) (dirs []DirChange, files []uint64) {
 		o := &old.nodes[i]
 		n := cur.Node(o.Ino)
 		if !o.Dir {
-			if n != nil && !n.Dir && (n.Size != o.Size || !n.ModTime.Equal(o.ModTime) || n.Origin != o.Origin || n.RelPath != o.RelPath) {
+			if n != nil && !n.Dir && n.t != o.t && (n.Size() != o.Size() || !n.ModTime().Equal(o.ModTime()) ||
+				n.Origin() != o.Origin() || n.RelPath() != o.RelPath()) {
 				files = append(files, o.Ino)
 			}
 			continue
@@ -31,7 +32,7 @@ func Diff(old, cur *Snapshot) (dirs []DirChange, files []uint64) {
 		if n != nil && !n.Dir {
 			n = nil
 		}
-		if dc, changed := diffDir(old.Children(o), cur.Children(n)); changed {
+		if dc, changed := diffDir(old.kids(o), cur.kids(n)); changed {
 			dc.Ino = o.Ino
 			dirs = append(dirs, dc)
 		}
@@ -40,7 +41,7 @@ func Diff(old, cur *Snapshot) (dirs []DirChange, files []uint64) {
 }
 
 // diffDir merges two name-sorted entry lists.
-func diffDir(old, cur []*Node) (dc DirChange, changed bool) {
+func diffDir(old, cur []Node) (dc DirChange, changed bool) {
 	i, j := 0, 0
 	for i < len(old) || j < len(cur) {
 		var c int

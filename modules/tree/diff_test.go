@@ -20,6 +20,11 @@ func TestDiff(t *testing.T) {
 	if d, f := Diff(old, mustBuild(t, []*index.Track{c, b, a}, DefaultViews())); d != nil || f != nil {
 		t.Fatalf("Diff of equal snapshots = %v, %v", d, f)
 	}
+	// A rescan makes new records; equal ones change nothing.
+	a1, b1, c1 := *a, *b, *c
+	if d, f := Diff(old, mustBuild(t, []*index.Track{&a1, &b1, &c1}, DefaultViews())); d != nil || f != nil {
+		t.Fatalf("Diff of snapshots of equal records = %v, %v", d, f)
+	}
 
 	// b changes size, c is removed, d is added to A's album.
 	b2 := *b

@@ -50,7 +50,7 @@ func FuzzRender(f *testing.F) {
 			}
 			// The track sits exactly where its elements say, and nowhere else.
 			n := s.LookupPath(views[i].Name + "/" + strings.Join(els, "/"))
-			if n == nil || n.Dir || n.RelPath != rel {
+			if n == nil || n.Dir || n.RelPath() != rel {
 				t.Fatalf("%s/%q: got %+v", views[i].Name, els, n)
 			}
 		}

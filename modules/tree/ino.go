@@ -41,96 +41,83 @@ func fnvSalt(h, k uint64) uint64 {
 	return h
 }
 
-// assignInos turns the raw path hashes in inos (index 0 is the root) into
-// unique inode numbers in place and returns them sorted, with the index of
-// each in inos. Paths whose hash is 0 or 1 (reserved), and all but the first
-// by path of paths sharing a hash, are rehashed with salt 1, 2, … until
-// free; they are handled in path order, so the result depends only on the
-// set of paths.
-func assignInos(inos []uint64, pathOf func(int) string, salt func(h, k uint64) uint64) (sorted []uint64, idx []uint32) {
-	inos[0] = RootIno
-	sorted, idx = sortInos(inos)
+// inoTable finds a node by inode number: open addressing with linear
+// probing, each slot a node position + 1 (0 is free). Inode numbers are
+// hashes already, so their top bits pick the first slot. At 2/3 full it
+// costs 6 bytes per node, half a sorted index, and about two probes.
+type inoTable []uint32
 
+func newInoTable(n int) inoTable { return make(inoTable, n+n/2+1) }
+
+// find returns the slot of the node whose inode number is ino, or the free
+// slot where it would go; keyAt gives the inode number at a node position.
+func (t inoTable) find(ino uint64, keyAt func(pos int) uint64) (slot int, pos int, found bool) {
+	i := int((ino >> 32) * uint64(len(t)) >> 32)
+	for {
+		p := t[i]
+		if p == 0 {
+			return i, -1, false
+		}
+		if keyAt(int(p-1)) == ino {
+			return i, int(p - 1), true
+		}
+		if i++; i == len(t) {
+			i = 0
+		}
+	}
+}
+
+// assignInos turns the raw path hashes in inos (index 0 is the root) into
+// unique inode numbers in place and returns the table that finds the other
+// nodes by them. Paths whose hash is 0 or 1 (reserved), and all but the
+// first by path of paths sharing a hash, are rehashed with salt 1, 2, …
+// until free; they are handled in path order, so the result depends only on
+// the set of paths.
+func assignInos(inos []uint64, pathOf func(int) string, salt func(h, k uint64) uint64) inoTable {
+	inos[0] = RootIno
+	t := newInoTable(len(inos))
+	keyAt := func(pos int) uint64 { return inos[pos] }
 	var redo []int
-	for i := 0; i < len(sorted); {
-		j := i + 1
-		for j < len(sorted) && sorted[j] == sorted[i] {
-			j++
-		}
-		group := idx[i:j]
-		ino := sorted[i]
-		i = j
-		if ino <= RootIno {
-			for _, k := range group {
-				if k != 0 {
-					redo = append(redo, int(k))
-				}
-			}
+	for i := 1; i < len(inos); i++ {
+		if inos[i] <= RootIno {
+			redo = append(redo, i)
 			continue
 		}
-		if len(group) == 1 {
-			continue
-		}
-		keep := slices.MinFunc(group, func(a, b uint32) int {
-			return strings.Compare(pathOf(int(a)), pathOf(int(b)))
-		})
-		for _, k := range group {
-			if k != keep {
-				redo = append(redo, int(k))
-			}
+		slot, j, taken := t.find(inos[i], keyAt)
+		switch {
+		case !taken:
+			t[slot] = uint32(i + 1)
+		case pathOf(i) < pathOf(j): // Rare: at 100k paths a 64-bit collision has odds of about 1 in 10^9.
+			t[slot] = uint32(i + 1)
+			redo = append(redo, j)
+		default:
+			redo = append(redo, i)
 		}
 	}
 	if len(redo) == 0 {
-		return sorted, idx
+		return t
 	}
 
-	// Rare: at 100k paths a 64-bit collision has odds of about 1 in 10^9.
-	used := make(map[uint64]bool, len(inos))
-	for _, h := range inos {
-		used[h] = true
-	}
 	paths := make(map[int]string, len(redo))
 	for _, i := range redo {
 		paths[i] = pathOf(i)
 	}
 	slices.SortFunc(redo, func(a, b int) int { return strings.Compare(paths[a], paths[b]) })
+	// A candidate is free unless reserved or in the table: every raw hash
+	// above RootIno is there (its first path keeps it), and so is every
+	// rehash made so far.
 	for _, i := range redo {
 		for k := uint64(1); ; k++ {
-			if c := salt(inos[i], k); c > RootIno && !used[c] {
+			c := salt(inos[i], k)
+			if c <= RootIno {
+				continue
+			}
+			if slot, _, taken := t.find(c, keyAt); !taken {
 				inos[i] = c
-				used[c] = true
+				t[slot] = uint32(i + 1)
 				break
 			}
 		}
 	}
-	return sortInos(inos)
-}
-
-// sortInos returns inos sorted, with each one's index in inos. It is a
-// stable LSD radix sort: hashes are uniform, so every byte matters, and
-// eight linear passes beat a comparison sort several times over.
-func sortInos(inos []uint64) (sorted []uint64, idx []uint32) {
-	n := len(inos)
-	sorted, idx = slices.Clone(inos), make([]uint32, n)
-	for i := range idx {
-		idx[i] = uint32(i)
-	}
-	tmp, tmpIdx := make([]uint64, n), make([]uint32, n)
-	for shift := 0; shift < 64; shift += 8 {
-		var count [257]int
-		for _, v := range sorted {
-			count[(v>>shift)&0xff+1]++
-		}
-		for d := 1; d < len(count); d++ {
-			count[d] += count[d-1]
-		}
-		for i, v := range sorted {
-			d := (v >> shift) & 0xff
-			tmp[count[d]], tmpIdx[count[d]] = v, idx[i]
-			count[d]++
-		}
-		sorted, tmp = tmp, sorted
-		idx, tmpIdx = tmpIdx, idx
-	}
-	return sorted, idx
+	return t
 }

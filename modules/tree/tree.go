@@ -48,6 +48,10 @@ type Tree struct {
 	cur     atomic.Pointer[Snapshot]
 	swapped chan struct{}
 
+	// freeMemory returns free heap to the OS once rebuilds settle;
+	// debug.FreeOSMemory, replaced in tests.
+	freeMemory func()
+
 	nodes, tracks prometheus.Gauge
 	panics        prometheus.Counter
 
@@ -72,6 +76,7 @@ func New(p Params) (*Tree, error) {
 		log:         p.Logger,
 		minInterval: p.Options.MinInterval,
 		swapped:     make(chan struct{}, 1),
+		freeMemory:  debug.FreeOSMemory,
 		stop:        make(chan struct{}),
 		nodes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "musicfs_tree_nodes", Help: "Files and directories in the current virtual tree.",
@@ -144,10 +149,17 @@ func (t *Tree) Stop(ctx context.Context) error {
 func (t *Tree) run(last time.Time) {
 	defer close(t.done)
 	updated := t.src.Updated()
+	// Fires when no update came for minInterval after a rebuild: a scan's
+	// burst of rebuilds releases memory once, at its end.
+	settled := time.NewTimer(t.minInterval)
+	defer settled.Stop()
 	for {
 		select {
 		case <-t.stop:
 			return
+		case <-settled.C:
+			t.release()
+			continue
 		case <-updated:
 		}
 		if wait := t.minInterval - time.Since(last); wait > 0 {
@@ -166,7 +178,20 @@ func (t *Tree) run(last time.Time) {
 		}
 		last = time.Now()
 		t.rebuild()
+		settled.Reset(t.minInterval)
 	}
+}
+
+// release returns the memory that rebuilds freed to the OS. Without it the
+// heap stays at the high-water mark of the last rebuild (both snapshots and
+// the build's garbage, about twice the live heap) until more allocation
+// brings a GC and the scavenger catches up, which in an idle daemon can take
+// minutes. run waits for rebuilds to pause: just after a swap readers still
+// hold the old snapshot, and each release costs a full GC.
+func (t *Tree) release() {
+	began := time.Now()
+	t.freeMemory()
+	t.log.Debug("returned free memory to the OS", zap.Duration("took", time.Since(began)))
 }
 
 func (t *Tree) rebuild() {
