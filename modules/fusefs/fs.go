@@ -37,8 +37,9 @@ type FS struct {
 
 	server   *fuse.Server
 	root     *dirNode
-	connID   uint32      // FUSE connection id (minor of the mount's st_dev), for aborting
-	stopping atomic.Bool // set by Stop, so the serve watcher knows an unmount was ours
+	connID   uint32       // FUSE connection id (minor of the mount's st_dev), for aborting
+	stopping atomic.Bool  // set by Stop, so the serve watcher knows an unmount was ours
+	inflight atomic.Int64 // operations being served, reported when a stop is stuck
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // the serve watcher and the invalidator
 }
@@ -134,6 +135,9 @@ func (f *FS) Stop(ctx context.Context) error {
 		f.log.Info("unmounted", zap.String("mountpoint", f.cfg.Mountpoint))
 		return nil
 	case <-ctx.Done():
+		// Typically a read stuck on an origin that stopped answering.
+		f.log.Error("FUSE server still busy at the stop deadline", zap.String("mountpoint", f.cfg.Mountpoint),
+			zap.Int64("requests_in_flight", f.inflight.Load()))
 		return fmt.Errorf("wait for FUSE server to exit: %w", ctx.Err())
 	}
 }

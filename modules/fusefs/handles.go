@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"syscall"
-	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -32,7 +31,7 @@ type fileHandle struct {
 }
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (_ fuse.ReadResult, errno syscall.Errno) {
-	defer h.fsys.track(opRead, h.ino, time.Now(), &errno)
+	defer h.fsys.track(opRead, h.ino, h.fsys.begin(), &errno)
 	n, err := h.file.ReadAt(dest, off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, h.fsys.toErrno(opRead, h.ino, err)
@@ -41,7 +40,7 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (_ fuse.R
 }
 
 func (h *fileHandle) Release(ctx context.Context) (errno syscall.Errno) {
-	defer h.fsys.track(opRelease, h.ino, time.Now(), &errno)
+	defer h.fsys.track(opRelease, h.ino, h.fsys.begin(), &errno)
 	if err := h.file.Close(); err != nil {
 		return h.fsys.toErrno(opRelease, h.ino, err)
 	}
@@ -60,7 +59,7 @@ type dirHandle struct {
 }
 
 func (h *dirHandle) Readdirent(ctx context.Context) (_ *fuse.DirEntry, errno syscall.Errno) {
-	defer h.fsys.track(opReaddir, h.ino, time.Now(), &errno)
+	defer h.fsys.track(opReaddir, h.ino, h.fsys.begin(), &errno)
 	if h.pos >= len(h.children) {
 		return nil, 0
 	}
@@ -75,7 +74,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (_ *fuse.DirEntry, errno sys
 
 // Lookup answers READDIRPLUS from the same snapshot as the listing.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (_ *fs.Inode, errno syscall.Errno) {
-	defer h.fsys.track(opLookup, h.ino, time.Now(), &errno)
+	defer h.fsys.track(opLookup, h.ino, h.fsys.begin(), &errno)
 	dir := h.snap.Node(h.ino)
 	if dir == nil {
 		return nil, syscall.ENOENT

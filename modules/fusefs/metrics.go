@@ -61,10 +61,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
+// begin counts an operation in flight and returns its start time; every
+// operation defers track(…, begin(), …).
+func (f *FS) begin() time.Time {
+	f.inflight.Add(1)
+	return time.Now()
+}
+
 // track is deferred by every operation: it records latency and errors, and
 // turns a panic into EIO with a log line naming the op, path and stack, so
 // one bad request never takes the mount down.
 func (f *FS) track(o op, ino uint64, start time.Time, errno *syscall.Errno) {
+	defer f.inflight.Add(-1)
 	if r := recover(); r != nil {
 		f.metrics.panics.Inc()
 		f.log.Error("panic in FUSE request", zap.String("op", o.String()), zap.Uint64("ino", ino),

@@ -3,7 +3,6 @@ package fusefs
 import (
 	"context"
 	"syscall"
-	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -72,7 +71,7 @@ func (f *FS) fillAttr(n *tree.Node, a *fuse.Attr) {
 }
 
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (_ *fs.Inode, errno syscall.Errno) {
-	defer d.fsys.track(opLookup, d.ino, time.Now(), &errno)
+	defer d.fsys.track(opLookup, d.ino, d.fsys.begin(), &errno)
 	snap := d.fsys.tree.Current()
 	dir := snap.Node(d.ino)
 	if dir == nil || !dir.Dir {
@@ -87,7 +86,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 }
 
 func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) (errno syscall.Errno) {
-	defer d.fsys.track(opGetattr, d.ino, time.Now(), &errno)
+	defer d.fsys.track(opGetattr, d.ino, d.fsys.begin(), &errno)
 	n := d.fsys.tree.Current().Node(d.ino)
 	if n == nil {
 		return syscall.ENOENT
@@ -99,7 +98,7 @@ func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrO
 // OpendirHandle lists the directory as it is in the current snapshot. The
 // kernel may cache the listing: a swap that changes it invalidates the cache.
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (_ fs.FileHandle, _ uint32, errno syscall.Errno) {
-	defer d.fsys.track(opOpendir, d.ino, time.Now(), &errno)
+	defer d.fsys.track(opOpendir, d.ino, d.fsys.begin(), &errno)
 	snap := d.fsys.tree.Current()
 	n := snap.Node(d.ino)
 	if n == nil || !n.Dir {
@@ -110,7 +109,7 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (_ fs.FileHan
 }
 
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) (errno syscall.Errno) {
-	defer d.fsys.track(opStatfs, d.ino, time.Now(), &errno)
+	defer d.fsys.track(opStatfs, d.ino, d.fsys.begin(), &errno)
 	snap := d.fsys.tree.Current()
 	out.Bsize = blkSize
 	out.Frsize = blkSize
@@ -120,7 +119,7 @@ func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) (errno syscal
 }
 
 func (n *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) (errno syscall.Errno) {
-	defer n.fsys.track(opGetattr, n.ino, time.Now(), &errno)
+	defer n.fsys.track(opGetattr, n.ino, n.fsys.begin(), &errno)
 	if h, ok := fh.(*fileHandle); ok {
 		// An open file keeps the attributes it was opened with, even if a
 		// swap has since removed or changed it.
@@ -141,7 +140,7 @@ func (n *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 const writeFlags = syscall.O_WRONLY | syscall.O_RDWR | syscall.O_TRUNC | syscall.O_APPEND | syscall.O_CREAT
 
 func (n *fileNode) Open(ctx context.Context, flags uint32) (_ fs.FileHandle, _ uint32, errno syscall.Errno) {
-	defer n.fsys.track(opOpen, n.ino, time.Now(), &errno)
+	defer n.fsys.track(opOpen, n.ino, n.fsys.begin(), &errno)
 	if flags&writeFlags != 0 {
 		return nil, 0, syscall.EROFS
 	}
