@@ -61,7 +61,10 @@ func slowOrigin(t *testing.T, delay time.Duration) string {
 	release := make(chan struct{})
 	root := &fs.Inode{}
 	server, err := fs.Mount(dir, root, &fs.Options{
-		MountOptions: fuse.MountOptions{DirectMount: true, FsName: "slownas", Name: "slownas"},
+		// Through fusermount3, whose /dev/fuse descriptor is close-on-exec:
+		// go-fuse's direct mount leaves it inheritable, and the daemon this
+		// test starts would then hold this test's FUSE connection open.
+		MountOptions: fuse.MountOptions{FsName: "slownas", Name: "slownas"},
 		OnAdd: func(ctx context.Context) {
 			f := root.NewPersistentInode(ctx, &slowFile{delay: delay, release: release}, fs.StableAttr{})
 			root.AddChild("hang.bin", f, false)
