@@ -109,11 +109,14 @@ func dropPageCache(paths []string) error {
 	return nil
 }
 
+// comparisons: issue 2's target (≥ 0.1x) is for the warm read; the two
+// read-through rows have none yet (the cache issue's passthrough is what
+// moves them) and are printed for reference.
 func (r readResult) comparisons() []comparison {
 	return []comparison{
 		{name: "sequential read, warm page cache", unit: "MB/s", origin: r.origin, mount: r.mount, higher: true, limit: 0.1},
-		{name: "sequential read, mount's page cache dropped", unit: "MB/s", origin: r.origin, mount: r.cold, higher: true, limit: 0.1},
-		{name: "sequential read, O_DIRECT on the mount", unit: "MB/s", origin: r.origin, mount: r.direct, higher: true, limit: 0.1},
+		{name: "sequential read, mount's page cache dropped", unit: "MB/s", origin: r.origin, mount: r.cold, higher: true},
+		{name: "sequential read, O_DIRECT on the mount", unit: "MB/s", origin: r.origin, mount: r.direct, higher: true},
 	}
 }
 
