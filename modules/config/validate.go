@@ -1,22 +1,23 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"time"
 )
 
 var originNameRE = regexp.MustCompile(`^[a-z0-9_-]+$`)
 
 // Validate reports every problem in c, each naming its full key
 // ("origins[1].name: ..."), as an *Error wrapping ErrInvalid. It stats each
-// origin path: a path that is missing or not a directory is refused here,
-// while an origin that exists but stops answering is a runtime matter.
+// origin path: one that is not a directory is a mistake and refused here.
+// One that is missing, unreadable or does not answer is a runtime matter
+// (a NAS not mounted yet at boot): the origin starts offline, with a
+// warning, rather than failing a service that systemd would not restart.
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -96,17 +97,29 @@ func (c *Config) Validate() error {
 	return invalid(errs...)
 }
 
-// checkDir returns "<path>: <reason>" unless p is a directory.
+// statTimeout bounds the stat of an origin path: a hung network mount must
+// not hang the config check.
+const statTimeout = 2 * time.Second
+
+// checkDir returns "<path>: not a directory" when p exists and is something
+// else; a path it cannot stat in time is left to the origins module.
 func checkDir(p string) error {
-	fi, err := os.Stat(p)
-	var pe *fs.PathError
-	switch {
-	case errors.As(err, &pe):
-		return fmt.Errorf("%s: %w", p, pe.Err)
-	case err != nil:
-		return err
-	case !fi.IsDir():
-		return fmt.Errorf("%s: not a directory", p)
+	res := make(chan os.FileInfo, 1)
+	// On a hung mount this goroutine ends when the stat does; res is
+	// buffered so it never blocks.
+	go func() {
+		fi, err := os.Stat(p)
+		if err != nil {
+			fi = nil
+		}
+		res <- fi
+	}()
+	select {
+	case fi := <-res:
+		if fi != nil && !fi.IsDir() {
+			return fmt.Errorf("%s: not a directory", p)
+		}
+	case <-time.After(statTimeout):
 	}
 	return nil
 }

@@ -266,9 +266,6 @@ func TestBadConfigExits2(t *testing.T) {
 		{"missing mountpoint", nil, func(string) []string { return []string{"--origin", "lib=" + lib} }, "mountpoint"},
 		{"missing origins", nil, func(mp string) []string { return []string{"--mountpoint", mp} }, "origins"},
 		{"origin not a directory", nil, func(mp string) []string { return []string{"--mountpoint", mp, "--origin", "lib=" + notDir} }, "origins[0].path"},
-		{"origin missing", nil, func(mp string) []string {
-			return []string{"--mountpoint", mp, "--origin", "lib=" + filepath.Join(lib, "nope")}
-		}, "origins[0].path"},
 		{"unknown key", nil, func(mp string) []string {
 			return []string{"--config", writeConfig("mountpoint: " + mp + "\norigins: [{name: lib, path: " + lib + "}]\nbogus_key: 1\n")}
 		}, "bogus_key"},
@@ -324,6 +321,32 @@ func TestSubcommands(t *testing.T) {
 	p = run(t, nil, "check-config", "--config", cfg)
 	if code := p.Wait(t, 10*time.Second); code != 2 || !strings.Contains(p.Output(), "mystery") {
 		t.Fatalf("check-config of a bad file: %d %q", code, p.Output())
+	}
+}
+
+// An origin that is missing at start (a NAS not mounted yet) is a warning,
+// not a failure: the mount serves, STATUS= shows the origin offline, and a
+// rescan once it is there picks it up.
+func TestMissingOriginStartsOffline(t *testing.T) {
+	mounttest.RequireFUSE(t)
+	lib := filepath.Join(t.TempDir(), "nas")
+	mp, args := mountArgs(t, lib)
+	p := run(t, nil, args...)
+	p.WaitReady(t, 10*time.Second)
+	if status := p.Notify.Messages(); !strings.Contains(strings.Join(status, "\n"), "offline: lib") {
+		t.Fatalf("STATUS does not show the origin offline: %q", status)
+	}
+	if !strings.Contains(p.Output(), "offline") || !strings.Contains(p.Output(), lib) {
+		t.Fatalf("no warning naming the offline origin:\n%s", p.Output())
+	}
+	if err := audiogen.WriteLibrary(lib, audiogen.StandardLibrary()); err != nil {
+		t.Fatal(err)
+	}
+	p.Signal(t, syscall.SIGHUP)
+	waitFile(t, filepath.Join(mp, "Artists/Björk/Homogenic (1997)/02 Jóga.flac"))
+	p.Signal(t, syscall.SIGTERM)
+	if code := p.Wait(t, 5*time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
 	}
 }
 
