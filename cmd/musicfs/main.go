@@ -93,7 +93,10 @@ func serve(cfg *config.Config, stderr io.Writer) int {
 	// still stops cleanly.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
+	defer func() {
+		signal.Stop(sigs)
+		close(sigs) // ends the second-interrupt watcher below
+	}()
 
 	var log *zap.Logger
 	daemon := fx.New(app.Options(cfg), fx.StartTimeout(startTimeout), fx.StopTimeout(cfg.ShutdownTimeout),
