@@ -104,11 +104,11 @@ func (f *FS) Start(ctx context.Context) error {
 		return fmt.Errorf("mount %s: %w", f.cfg.Mountpoint, err)
 	}
 	f.server = server
-	var st syscall.Stat_t
 	if err := f.Probe(ctx); err != nil {
 		f.unmount()
 		return fmt.Errorf("mount %s does not serve: %w", f.cfg.Mountpoint, err)
 	}
+	var st syscall.Stat_t
 	if err := syscall.Stat(f.cfg.Mountpoint, &st); err == nil {
 		f.connID = minor(st.Dev)
 	}
@@ -145,8 +145,8 @@ func (f *FS) Stop(ctx context.Context) error {
 func (f *FS) unmount() {
 	mp := f.cfg.Mountpoint
 	err := unmount(mp, false)
-	if err == nil {
-		return
+	if err == nil || errors.Is(err, syscall.EINVAL) {
+		return // unmounted, or already gone (removed from outside)
 	}
 	f.log.Warn("mount busy, detaching lazily", zap.String("mountpoint", mp), zap.Error(err))
 	if err := unmount(mp, true); err != nil {
