@@ -2,6 +2,7 @@ package fusefs
 
 import (
 	"context"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -26,9 +27,21 @@ func (f *FS) invalidate(ctx context.Context) {
 		if cur == prev {
 			continue
 		}
-		f.applyDiff(prev, cur)
+		f.applyDiffSafely(prev, cur)
 		prev = cur
 	}
+}
+
+// applyDiffSafely contains a panic in one invalidation pass: the kernel
+// keeps some stale entries until their timeout, the daemon stays up.
+func (f *FS) applyDiffSafely(prev, cur *tree.Snapshot) {
+	defer func() {
+		if r := recover(); r != nil {
+			f.metrics.panics.Inc()
+			f.log.Error("panic while invalidating kernel caches", zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+		}
+	}()
+	f.applyDiff(prev, cur)
 }
 
 func (f *FS) applyDiff(prev, cur *tree.Snapshot) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -134,19 +135,32 @@ func (n *Notifier) loop(ctx context.Context, status string, watchdog time.Durati
 		case <-ctx.Done():
 			return
 		case <-statusTick.C:
-			s := oneLine(n.reporter.Status())
-			if s == status {
-				continue
-			}
-			if err := notify("STATUS=" + s); err != nil {
-				n.log.Warn("send status to systemd", zap.Error(err))
-				continue
-			}
-			status = s
+			status = n.sendStatus(status)
 		case <-ping:
 			n.pingWatchdog(ctx, watchdog/2)
 		}
 	}
+}
+
+// sendStatus sends STATUS= if it changed from last and returns what systemd
+// now shows. A panic in the reporter is logged and the old status kept: the
+// loop, and with it the watchdog, must keep running.
+func (n *Notifier) sendStatus(last string) (shown string) {
+	shown = last
+	defer func() {
+		if r := recover(); r != nil {
+			n.log.Error("status reporter panicked", zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+		}
+	}()
+	s := oneLine(n.reporter.Status())
+	if s == last {
+		return last
+	}
+	if err := notify("STATUS=" + s); err != nil {
+		n.log.Warn("send status to systemd", zap.Error(err))
+		return last
+	}
+	return s
 }
 
 func (n *Notifier) pingWatchdog(ctx context.Context, timeout time.Duration) {

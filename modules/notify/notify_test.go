@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -367,5 +368,44 @@ func TestValidate(t *testing.T) {
 	if _, err := notify.New(notify.Params{Prober: newProber(), Reporter: newReporter(""), Logger: zap.NewNop(),
 		Options: notify.Options{StatusInterval: -time.Second}}); err == nil {
 		t.Fatal("negative StatusInterval accepted")
+	}
+}
+
+// panickyReporter works for the first call (READY's status) and panics after.
+type panickyReporter struct{ calls atomic.Int64 }
+
+func (r *panickyReporter) Status() string {
+	if r.calls.Add(1) > 1 {
+		panic("reporter bug")
+	}
+	return "ok"
+}
+
+// A panic in the status reporter is logged and the loop, with the watchdog
+// pings, goes on.
+func TestReporterPanicKeepsWatchdog(t *testing.T) {
+	l := listen(t)
+	t.Setenv("WATCHDOG_USEC", "200000")
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+	core, logs := observer.New(zapcore.ErrorLevel)
+	r := &panickyReporter{}
+	app := fxtest.New(t, notify.Module,
+		fx.Provide(
+			func() *zap.Logger { return zap.New(core) },
+			func() notify.Prober { return newProber() },
+			func() notify.Reporter { return r },
+		),
+		fx.Supply(notify.Options{StatusInterval: 10 * time.Millisecond}))
+	app.RequireStart()
+	defer app.RequireStop()
+	for r.calls.Load() < 3 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	pings := l.Count("WATCHDOG=1")
+	if err := l.WaitCount(ctx(t), "WATCHDOG=1", pings+2); err != nil {
+		t.Fatalf("watchdog stopped after the reporter panicked: %v", err)
+	}
+	if logs.FilterMessage("status reporter panicked").Len() == 0 {
+		t.Fatal("the panic was not logged")
 	}
 }
