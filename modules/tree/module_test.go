@@ -302,3 +302,30 @@ func TestModuleValidates(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The first index update after start (a first run's first scan batch) is
+// applied at once; only later ones wait for MinInterval.
+func TestFirstUpdateNotDelayed(t *testing.T) {
+	src := newFakeSource()
+	tr, err := tree.New(tree.Params{
+		Source: src, Config: tree.DefaultConfig(), Logger: zaptest.NewLogger(t),
+		Registerer: prometheus.NewRegistry(), Options: tree.Options{MinInterval: time.Hour},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := tr.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	<-tr.Swapped() // the first build
+	src.set(song("a.flac", "A", "One"))
+	wait(t, tr.Swapped(), "the first update's rebuild, despite MinInterval 1h")
+	if tr.Current().LookupPath("Artists/A/Al/01 One.flac") == nil {
+		t.Fatal("first update not in the tree")
+	}
+}

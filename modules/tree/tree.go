@@ -128,7 +128,10 @@ func (t *Tree) Start(context.Context) error {
 	t.publish(s)
 
 	t.done = make(chan struct{})
-	go t.run(began)
+	// The first update after start is applied at once, not MinInterval
+	// later: on a first run it is the scan's first batch, and the mount
+	// should show the library as soon as there is any.
+	go t.run(time.Time{})
 	return nil
 }
 
