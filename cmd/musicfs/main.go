@@ -26,6 +26,7 @@ import (
 	"github.com/musicfs/musicfs/app"
 	"github.com/musicfs/musicfs/modules/config"
 	"github.com/musicfs/musicfs/modules/fusefs"
+	"github.com/musicfs/musicfs/modules/logging"
 )
 
 const (
@@ -98,9 +99,12 @@ func serve(cfg *config.Config, stderr io.Writer) int {
 		close(sigs) // ends the second-interrupt watcher below
 	}()
 
-	var log *zap.Logger
+	var (
+		log   *zap.Logger
+		hooks *logging.Hooks
+	)
 	daemon := fx.New(app.Options(cfg), fx.StartTimeout(startTimeout), fx.StopTimeout(cfg.ShutdownTimeout),
-		fx.Populate(&log))
+		fx.Populate(&log, &hooks))
 	if err := daemon.Err(); err != nil {
 		fmt.Fprintln(stderr, "musicfs:", err)
 		return exitFailure
@@ -109,7 +113,7 @@ func serve(cfg *config.Config, stderr io.Writer) int {
 	err := daemon.Start(startCtx)
 	cancel()
 	if err != nil {
-		log.Error("start", zap.Error(err))
+		log.Error("start", zap.String("failed_in", hooks.Stuck()), zap.Error(err))
 		return exitFailure
 	}
 
@@ -136,7 +140,8 @@ func serve(cfg *config.Config, stderr io.Writer) int {
 	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := daemon.Stop(stopCtx); err != nil {
-		log.Error("shutdown did not finish in time", zap.Duration("shutdown_timeout", cfg.ShutdownTimeout), zap.Error(err))
+		log.Error("shutdown did not finish in time", zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
+			zap.String("stuck_in", hooks.Stuck()), zap.Error(err))
 		forceUnmount(log, cfg.Mountpoint)
 		return exitFailure
 	}

@@ -53,9 +53,9 @@ func isTerminal(f *os.File) bool {
 	return err == nil
 }
 
-// sync flushes the logger; stderr as a pipe or a tty refuses fsync with
+// flush syncs the logger; stderr as a pipe or a tty refuses fsync with
 // EINVAL or ENOTTY, which is no loss.
-func sync(l *zap.Logger) error {
+func flush(l *zap.Logger) error {
 	err := l.Sync()
 	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTTY) {
 		return nil

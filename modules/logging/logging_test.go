@@ -105,7 +105,7 @@ func TestSyncIgnoresStderrRefusals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := sync(l); (got != nil) != tt.wantErr || (got != nil && !errors.Is(got, syscall.EIO)) {
+		if got := flush(l); (got != nil) != tt.wantErr || (got != nil && !errors.Is(got, syscall.EIO)) {
 			t.Errorf("sync with %v = %v", tt.err, got)
 		}
 	}

@@ -32,7 +32,7 @@ func TestModule(t *testing.T) {
 func TestFxLoggerLevels(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	app := fx.New(FxLogger,
-		fx.Provide(func() *zap.Logger { return zap.New(core) }),
+		fx.Provide(func() *zap.Logger { return zap.New(core) }, NewHooks),
 		fx.Invoke(func() error { return os.ErrPermission }))
 	if app.Err() == nil {
 		t.Fatal("want the invoke error")

@@ -336,9 +336,9 @@ func TestMissingOriginStartsOffline(t *testing.T) {
 	if status := p.Notify.Messages(); !strings.Contains(strings.Join(status, "\n"), "offline: lib") {
 		t.Fatalf("STATUS does not show the origin offline: %q", status)
 	}
-	if !strings.Contains(p.Output(), "offline") || !strings.Contains(p.Output(), lib) {
-		t.Fatalf("no warning naming the offline origin:\n%s", p.Output())
-	}
+	mounttest.Eventually(t, 5*time.Second, "a warning naming the offline origin", func() bool {
+		return strings.Contains(p.Output(), "offline") && strings.Contains(p.Output(), lib)
+	})
 	if err := audiogen.WriteLibrary(lib, audiogen.StandardLibrary()); err != nil {
 		t.Fatal(err)
 	}
