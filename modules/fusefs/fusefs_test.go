@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"golang.org/x/sys/unix"
 
+	"github.com/musicfs/musicfs/internal/testing/faults"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
 	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/fusefs"
@@ -213,37 +214,13 @@ func TestDirectoryListing(t *testing.T) {
 	}
 }
 
-// panicky makes ReadAt of one origin file panic, as a bug in a reader would.
-type panicky struct {
-	origins.Set
-	path string
-}
-
-func (p panicky) Get(name string) (origins.Origin, bool) {
-	o, ok := p.Set.Get(name)
-	return panickyOrigin{o, p.path}, ok
-}
-
-type panickyOrigin struct {
-	origins.Origin
-	path string
-}
-
-func (o panickyOrigin) Open(rel string) (origins.File, error) {
-	f, err := o.Origin.Open(rel)
-	if err != nil || rel != o.path {
-		return f, err
-	}
-	return panickyFile{f}, nil
-}
-
-type panickyFile struct{ origins.File }
-
-func (panickyFile) ReadAt([]byte, int64) (int, error) { panic("boom: reader bug") }
-
 func TestPanicInReadIsContained(t *testing.T) {
 	e := start(t, map[string]string{"bad.flac": "bad", "good.flac": "good"},
-		fx.Decorate(func(s origins.Set) origins.Set { return panicky{s, "bad.flac"} }))
+		fx.Decorate(func(s origins.Set) origins.Set {
+			p := faults.PanicOnRead(s, "bad.flac")
+			p.Arm()
+			return p
+		}))
 
 	// O_DIRECT: exactly one FUSE read, without the page cache's retry.
 	f, err := os.OpenFile(e.path("Origins/lib/bad.flac"), os.O_RDONLY|syscall.O_DIRECT, 0)
@@ -265,7 +242,7 @@ func TestPanicInReadIsContained(t *testing.T) {
 		t.Fatalf("%d panic log lines, want 1", len(logs))
 	}
 	fields := logs[0].ContextMap()
-	if fields["op"] != "read" || fields["path"] != "Origins/lib/bad.flac" || !strings.Contains(fields["stack"].(string), "panickyFile") {
+	if fields["op"] != "read" || fields["path"] != "Origins/lib/bad.flac" || !strings.Contains(fields["stack"].(string), "faults.PanickingFile.ReadAt") {
 		t.Fatalf("panic log lacks op/path/stack: %v", fields)
 	}
 	if !mounttest.Mounted(e.mp) {
