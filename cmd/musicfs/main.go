@@ -139,10 +139,16 @@ func serve(cfg *config.Config, stderr io.Writer) int {
 
 	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := daemon.Stop(stopCtx); err != nil {
+	err = daemon.Stop(stopCtx)
+	switch {
+	case stopCtx.Err() != nil:
 		log.Error("shutdown did not finish in time", zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
 			zap.String("stuck_in", hooks.Stuck()), zap.Error(err))
 		forceUnmount(log, cfg.Mountpoint)
+		return exitFailure
+	case err != nil:
+		// Stopped, but something failed on the way (and was logged by fx).
+		log.Error("stop", zap.String("failed_in", hooks.Stuck()), zap.Error(err))
 		return exitFailure
 	}
 	return code
