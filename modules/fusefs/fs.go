@@ -24,6 +24,12 @@ import (
 // can be long; it is what makes warm directory walks cheap.
 const cacheTimeout = time.Hour
 
+// negativeTimeout is how long the kernel may remember that a name does not
+// exist. Swaps invalidate those too; this only bounds what a lookup racing
+// a swap could leave behind, and still spares players' repeated probes
+// (cover.jpg, folder.jpg …) a round trip each.
+const negativeTimeout = 10 * time.Second
+
 // FS is the mounted filesystem.
 type FS struct {
 	cfg        Config
@@ -68,7 +74,7 @@ func New(p Params) (*FS, error) {
 func (f *FS) Start(ctx context.Context) error {
 	f.started = time.Now()
 	f.root = &dirNode{fsys: f, ino: f.tree.Current().Root().Ino}
-	timeout := cacheTimeout
+	timeout, negative := cacheTimeout, negativeTimeout
 	opts := &fs.Options{
 		MountOptions: fuse.MountOptions{
 			FsName:       "musicfs",
@@ -90,7 +96,7 @@ func (f *FS) Start(ctx context.Context) error {
 		},
 		EntryTimeout:    &timeout,
 		AttrTimeout:     &timeout,
-		NegativeTimeout: &timeout,
+		NegativeTimeout: &negative,
 		RootStableAttr:  &fs.StableAttr{Ino: f.root.ino},
 		UID:             f.owner.Uid,
 		GID:             f.owner.Gid,

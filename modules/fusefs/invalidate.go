@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"go.uber.org/zap"
@@ -28,9 +29,22 @@ func (f *FS) invalidate(ctx context.Context) {
 			continue
 		}
 		f.applyDiffSafely(prev, cur)
+		// A lookup that read the old snapshot just before the swap may
+		// answer the kernel after the invalidation above and re-cache a
+		// stale (often negative) entry. Lookups take microseconds, so a
+		// second pass a little later clears what such a race left.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(renotifyDelay):
+		}
+		f.applyDiffSafely(prev, cur)
 		prev = cur
 	}
 }
+
+// renotifyDelay is how long after a swap its invalidations are sent again.
+const renotifyDelay = 100 * time.Millisecond
 
 // applyDiffSafely contains a panic in one invalidation pass: the kernel
 // keeps some stale entries until their timeout, the daemon stays up.
