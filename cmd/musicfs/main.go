@@ -25,7 +25,7 @@ import (
 
 	"github.com/musicfs/musicfs/app"
 	"github.com/musicfs/musicfs/modules/config"
-	"github.com/musicfs/musicfs/modules/fusefs"
+	"github.com/musicfs/musicfs/modules/janitor"
 	"github.com/musicfs/musicfs/modules/logging"
 )
 
@@ -155,7 +155,7 @@ func serve(cfg *config.Config, stderr io.Writer) int {
 }
 
 func forceUnmount(log *zap.Logger, mountpoint string) {
-	if err := fusefs.Detach(mountpoint); err != nil {
+	if err := janitor.Detach(mountpoint); err != nil {
 		log.Error("lazy unmount", zap.String("mountpoint", mountpoint), zap.Error(err))
 	}
 	_ = log.Sync()

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/musicfs/musicfs/modules/janitor"
 	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -150,12 +151,12 @@ func (f *FS) Stop(ctx context.Context) error {
 
 func (f *FS) unmount() {
 	mp := f.cfg.Mountpoint
-	err := unmount(mp, false)
+	err := unmount(mp)
 	if err == nil || errors.Is(err, syscall.EINVAL) {
 		return // unmounted, or already gone (removed from outside)
 	}
 	f.log.Warn("mount busy, detaching lazily", zap.String("mountpoint", mp), zap.Error(err))
-	if err := unmount(mp, true); err != nil {
+	if err := janitor.Detach(mp); err != nil {
 		f.log.Error("lazy unmount", zap.String("mountpoint", mp), zap.Error(err))
 	}
 	if err := abortConn(f.connID); err != nil {

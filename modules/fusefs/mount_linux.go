@@ -14,31 +14,24 @@ const fuseSuperMagic = 0x65735546
 
 func minor(dev uint64) uint32 { return unix.Minor(dev) }
 
-// unmount removes the mount at mp, lazily (detached, cleaned up when the last
-// user goes) if lazy is set. It uses umount2 as root and fusermount otherwise.
-func unmount(mp string, lazy bool) error {
-	flags := 0
-	if lazy {
-		flags = unix.MNT_DETACH
-	}
-	err := unix.Unmount(mp, flags)
+// unmount removes the mount at mp, using umount2 as root and fusermount
+// otherwise. A busy mount fails with EBUSY: see janitor.Detach for the lazy
+// form.
+func unmount(mp string) error {
+	err := unix.Unmount(mp, 0)
 	if err == nil || !errors.Is(err, unix.EPERM) {
 		if err != nil {
 			return fmt.Errorf("umount %s: %w", mp, err)
 		}
 		return nil
 	}
-	args := []string{"-u", mp}
-	if lazy {
-		args = []string{"-u", "-z", mp}
-	}
 	for _, bin := range []string{"fusermount3", "fusermount"} {
-		out, err := exec.Command(bin, args...).CombinedOutput()
+		out, err := exec.Command(bin, "-u", mp).CombinedOutput()
 		if err == nil {
 			return nil
 		}
 		if !errors.Is(err, exec.ErrNotFound) {
-			return fmt.Errorf("%s %v: %w: %s", bin, args, err, out)
+			return fmt.Errorf("%s -u %s: %w: %s", bin, mp, err, out)
 		}
 	}
 	return fmt.Errorf("umount %s: no permission and no fusermount found", mp)
@@ -68,14 +61,4 @@ func abortConn(id uint32) error {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
-}
-
-// Detach lazily unmounts mountpoint, if it is still mounted. It is the last
-// resort of a shutdown that ran out of time.
-func Detach(mountpoint string) error {
-	err := unmount(mountpoint, true)
-	if errors.Is(err, unix.EINVAL) {
-		return nil // not a mount point (any more): nothing to do
-	}
-	return err
 }

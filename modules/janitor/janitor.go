@@ -94,7 +94,7 @@ func (j *Janitor) clearStale(ctx context.Context, mp string) error {
 		if !dead {
 			return &mountedError{mountpoint: mp, fstype: m.FSType}
 		}
-		if err := lazyUnmount(mp); err != nil {
+		if err := Detach(mp); err != nil {
 			return fmt.Errorf("remove stale mount on %s (%s): %w", mp, reason, err)
 		}
 		j.log.Warn("removed stale mount",
@@ -135,9 +135,12 @@ func (j *Janitor) probe(ctx context.Context, mp string) (reason string, dead boo
 	}
 }
 
-// lazyUnmount detaches mp now; the kernel finishes once nothing uses it.
-// Without CAP_SYS_ADMIN the setuid fusermount helpers may still do it.
-func lazyUnmount(mp string) error {
+// Detach lazily unmounts mp: it is detached now and the kernel finishes once
+// nothing uses it. A path that is no longer a mount point is fine. Without
+// CAP_SYS_ADMIN the setuid fusermount helpers may still do it. The janitor
+// uses it on stale mounts, fusefs on a busy mount at stop, and the daemon
+// as the last resort of a shutdown that ran out of time.
+func Detach(mp string) error {
 	err := unix.Unmount(mp, unix.MNT_DETACH)
 	switch {
 	case err == nil:
