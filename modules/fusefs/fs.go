@@ -182,23 +182,11 @@ func (f *FS) watchServe() {
 // Probe checks that the mount answers a request. statfs is never answered
 // from the kernel's caches, so it proves the daemon is serving.
 func (f *FS) Probe(ctx context.Context) error {
-	res := make(chan error, 1)
-	// If the mount hangs this goroutine stays blocked in the kernel until
-	// the mount is aborted; res is buffered so it then exits on its own.
-	go func() {
-		var st syscall.Statfs_t
-		err := syscall.Statfs(f.cfg.Mountpoint, &st)
-		if err == nil && st.Type != fuseSuperMagic {
-			err = fmt.Errorf("%s is not a FUSE mount", f.cfg.Mountpoint)
-		}
-		res <- err
-	}()
-	select {
-	case err := <-res:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("statfs %s: %w", f.cfg.Mountpoint, ctx.Err())
+	st, err := janitor.Statfs(ctx, f.cfg.Mountpoint)
+	if err == nil && st.Type != fuseSuperMagic {
+		err = fmt.Errorf("%s is not a FUSE mount", f.cfg.Mountpoint)
 	}
+	return err
 }
 
 // path returns the virtual path of ino in the current snapshot, for logs.

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/moby/sys/mountinfo"
 	"go.uber.org/fx"
@@ -103,35 +102,50 @@ func (j *Janitor) clearStale(ctx context.Context, mp string) error {
 	return fmt.Errorf("mountpoint %s: more than %d stale mounts stacked on it", mp, maxStacked)
 }
 
-// probe asks the server at mp for statfs, with a timeout. A dead server
+// probe asks the server at mp for statfs, within StatTimeout. A dead server
 // answers ENOTCONN (or ECONNABORTED once its connection was aborted); a hung
-// one does not answer. statfs, not stat: the kernel answers a stat from its
-// attribute cache even after the server died, but always forwards statfs.
-// It runs in its own goroutine because a call into a hung FUSE mount cannot
-// be interrupted: that goroutine ends when the server answers or dies.
+// one does not answer.
 func (j *Janitor) probe(ctx context.Context, mp string) (reason string, dead bool) {
-	res := make(chan error, 1)
-	go func() {
-		var st unix.Statfs_t
-		res <- unix.Statfs(mp, &st)
-	}()
-	timer := time.NewTimer(j.cfg.StatTimeout)
-	defer timer.Stop()
-	select {
-	case err := <-res:
-		switch {
-		case err == nil:
-			return "", false
-		case errors.Is(err, unix.ENOTCONN), errors.Is(err, unix.ECONNABORTED):
-			return "statfs: " + err.Error(), true
-		default:
-			// Some other error from a server that answers: it is alive.
-			return "", false
-		}
-	case <-timer.C:
-		return fmt.Sprintf("statfs did not answer within %s", j.cfg.StatTimeout), true
-	case <-ctx.Done():
+	pctx, cancel := context.WithTimeout(ctx, j.cfg.StatTimeout)
+	defer cancel()
+	_, err := Statfs(pctx, mp)
+	switch {
+	case err == nil:
 		return "", false
+	case ctx.Err() != nil:
+		return "", false // our own cancellation says nothing about the mount
+	case pctx.Err() != nil:
+		return fmt.Sprintf("statfs did not answer within %s", j.cfg.StatTimeout), true
+	case errors.Is(err, unix.ENOTCONN), errors.Is(err, unix.ECONNABORTED):
+		return "statfs: " + err.Error(), true
+	default:
+		// Some other error from a server that answers: it is alive.
+		return "", false
+	}
+}
+
+// Statfs asks the filesystem mounted at mp for statfs, giving up when ctx
+// ends. statfs, not stat: the kernel answers a stat from its attribute cache
+// even after a FUSE server died, but always forwards statfs, so an answer
+// proves the server serves. The call runs in its own goroutine because a
+// call into a hung FUSE mount cannot be interrupted: that goroutine ends
+// when the server answers or the mount is aborted.
+func Statfs(ctx context.Context, mp string) (unix.Statfs_t, error) {
+	type result struct {
+		st  unix.Statfs_t
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		var r result
+		r.err = unix.Statfs(mp, &r.st)
+		res <- r
+	}()
+	select {
+	case r := <-res:
+		return r.st, r.err
+	case <-ctx.Done():
+		return unix.Statfs_t{}, fmt.Errorf("statfs %s: %w", mp, ctx.Err())
 	}
 }
 
