@@ -54,7 +54,7 @@ type dirHandle struct {
 	dir      *fs.Inode
 	ino      uint64
 	snap     *tree.Snapshot
-	children []*tree.Node
+	children []tree.Node
 	pos      int // guarded by go-fuse's per-handle lock
 }
 
@@ -63,7 +63,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (_ *fuse.DirEntry, errno sys
 	if h.pos >= len(h.children) {
 		return nil, 0
 	}
-	c := h.children[h.pos]
+	c := &h.children[h.pos]
 	h.pos++
 	mode := uint32(fileMode)
 	if c.Dir {

@@ -130,18 +130,11 @@ func (s *Snapshot) kids(dir *Node) []Node {
 	return s.nodes[dir.first:end:end]
 }
 
-// Children returns the entries of dir sorted by name, in a new slice; nil
-// for a file or a directory absent from s.
-func (s *Snapshot) Children(dir *Node) []*Node {
-	kids := s.kids(dir)
-	if kids == nil {
-		return nil
-	}
-	out := make([]*Node, len(kids))
-	for i := range kids {
-		out[i] = &kids[i]
-	}
-	return out
+// Children returns the entries of dir sorted by name; nil for a file or a
+// directory absent from s. The slice is the snapshot's own (no copy: a
+// listing is read once per READDIR request) and must not be modified.
+func (s *Snapshot) Children(dir *Node) []Node {
+	return s.kids(dir)
 }
 
 // Lookup returns the entry called name in dir, or nil.

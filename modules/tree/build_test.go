@@ -20,7 +20,9 @@ func walk(s *Snapshot) []string {
 	var out []string
 	var rec func(n *Node, prefix string)
 	rec = func(n *Node, prefix string) {
-		for _, c := range s.Children(n) {
+		kids := s.Children(n)
+		for i := range kids {
+			c := &kids[i]
 			p := prefix + c.Name
 			if c.Dir {
 				out = append(out, p+"/")
@@ -476,7 +478,7 @@ func TestSnapshotAccessors(t *testing.T) {
 		t.Fatal("foreign dir absent here must give nil")
 	}
 	kids := s.Children(s.Root())
-	if !slices.IsSortedFunc(kids, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) }) {
+	if !slices.IsSortedFunc(kids, func(a, b Node) int { return strings.Compare(a.Name, b.Name) }) {
 		t.Fatal("children not sorted")
 	}
 	if cap(kids) != len(kids) {
