@@ -75,16 +75,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (_ *fuse.DirEntry, errno sys
 // Lookup answers READDIRPLUS from the same snapshot as the listing.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (_ *fs.Inode, errno syscall.Errno) {
 	defer h.fsys.track(opLookup, h.ino, h.fsys.begin(), &errno)
-	dir := h.snap.Node(h.ino)
-	if dir == nil {
-		return nil, syscall.ENOENT
-	}
-	child := h.snap.Lookup(dir, name)
-	if child == nil {
-		return nil, syscall.ENOENT
-	}
-	h.fsys.fillAttr(child, &out.Attr)
-	return h.fsys.newChild(ctx, h.dir, child), 0
+	return h.fsys.lookup(ctx, h.snap, h.dir, h.ino, name, out)
 }
 
 func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {

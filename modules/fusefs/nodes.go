@@ -72,17 +72,18 @@ func (f *FS) fillAttr(n *tree.Node, a *fuse.Attr) {
 
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (_ *fs.Inode, errno syscall.Errno) {
 	defer d.fsys.track(opLookup, d.ino, d.fsys.begin(), &errno)
-	snap := d.fsys.tree.Current()
-	dir := snap.Node(d.ino)
-	if dir == nil || !dir.Dir {
-		return nil, syscall.ENOENT
-	}
-	child := snap.Lookup(dir, name)
+	return d.fsys.lookup(ctx, d.fsys.tree.Current(), &d.Inode, d.ino, name, out)
+}
+
+// lookup resolves name in directory ino of snap and returns its inode
+// under parent, with its attributes in out.
+func (f *FS) lookup(ctx context.Context, snap *tree.Snapshot, parent *fs.Inode, ino uint64, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	child := snap.Lookup(snap.Node(ino), name) // nil for a dir that is gone
 	if child == nil {
 		return nil, syscall.ENOENT
 	}
-	d.fsys.fillAttr(child, &out.Attr)
-	return d.fsys.newChild(ctx, &d.Inode, child), 0
+	f.fillAttr(child, &out.Attr)
+	return f.newChild(ctx, parent, child), 0
 }
 
 func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) (errno syscall.Errno) {
