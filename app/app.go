@@ -30,11 +30,13 @@ func Options(cfg *config.Config) fx.Option {
 		index.Module,
 		tree.Module,
 		fusefs.Module,
+		// Before notify: a SIGHUP sent as soon as READY is seen must find
+		// its handler, not kill the daemon.
+		fx.Module("hangup", fx.Invoke(registerHangup)),
 		notify.Module,
 		fx.Provide(
 			func(f *fusefs.FS) notify.Prober { return f },
 			newStatus,
 		),
-		fx.Invoke(registerHangup),
 	)
 }

@@ -52,7 +52,8 @@ func (h *hooks) LogEvent(e fxevent.Event) {
 }
 
 // The design's order: the mountpoint is cleared before mounting, the tree
-// exists before the mount, READY goes last and STOPPING first.
+// exists before the mount, SIGHUP is handled before READY (a service manager
+// may send it at once), READY goes last and STOPPING first.
 func TestStartAndStopOrder(t *testing.T) {
 	mounttest.RequireFUSE(t)
 	cfg := testConfig(t)
@@ -60,7 +61,7 @@ func TestStartAndStopOrder(t *testing.T) {
 	h := &hooks{}
 	fxtest.New(t, app.Options(cfg), fx.WithLogger(func() fxevent.Logger { return h })).RequireStart().RequireStop()
 
-	want := []string{"logging.", "janitor.", "origins.", "index.", "tree.", "fusefs.", "notify."}
+	want := []string{"logging.", "janitor.", "origins.", "index.", "tree.", "fusefs.", "app.(*hangup).", "notify."}
 	check := func(what string, got []string, want []string) {
 		t.Helper()
 		pos := -1
