@@ -42,6 +42,9 @@ type Cache struct {
 	MinFree MinFree `koanf:"min_free"`
 	// Pin lists virtual paths or globs fetched in full and never evicted.
 	Pin []string `koanf:"pin"`
+	// ScrubRate bounds the background re-hashing of complete blobs, in
+	// bytes per second; 0 turns the scrub off.
+	ScrubRate Size `koanf:"scrub_rate"`
 }
 
 // Defaults that do not depend on the environment.
@@ -49,6 +52,9 @@ const (
 	DefaultReadTimeout     = 30 * time.Second
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultMaxSize         = 20 * GiB
+	// DefaultScrubRate re-reads a full 20 GiB cache in about 20 minutes
+	// without competing with playback.
+	DefaultScrubRate = 16 * MiB
 	// JanitorStatTimeout is how long a stat of an existing mount may take
 	// before the janitor calls it dead.
 	JanitorStatTimeout = 2 * time.Second
@@ -93,10 +99,11 @@ func defaultMap(euid int, env map[string]string) map[string]any {
 		"views":       views,
 		"state_dir":   stateDir,
 		"cache": map[string]any{
-			"dir":      cacheDir,
-			"max_size": DefaultMaxSize.String(),
-			"min_free": DefaultMinFree.String(),
-			"pin":      []any{},
+			"dir":        cacheDir,
+			"max_size":   DefaultMaxSize.String(),
+			"min_free":   DefaultMinFree.String(),
+			"pin":        []any{},
+			"scrub_rate": DefaultScrubRate.String(),
 		},
 		"read_timeout":     DefaultReadTimeout.String(),
 		"shutdown_timeout": DefaultShutdownTimeout.String(),

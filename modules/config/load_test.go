@@ -44,7 +44,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := &Config{
 		Views:           tree.DefaultViews(),
 		StateDir:        stateDir,
-		Cache:           Cache{Dir: cacheDir, MaxSize: 20 * GiB, MinFree: MinFree{Percent: 5}, Pin: []string{}},
+		Cache:           Cache{Dir: cacheDir, MaxSize: 20 * GiB, MinFree: MinFree{Percent: 5}, Pin: []string{}, ScrubRate: 16 * MiB},
 		ReadTimeout:     30 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		Origins:         []origins.OriginConfig{},

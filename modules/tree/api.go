@@ -70,6 +70,15 @@ func (n Node) RelPath() string {
 	return n.t.RelPath
 }
 
+// Track is a file's index record (shared: do not modify); nil for a
+// directory.
+func (n Node) Track() *index.Track {
+	if n.Dir {
+		return nil
+	}
+	return n.t
+}
+
 // Snapshot is an immutable virtual tree. All methods are safe for concurrent
 // use without locks.
 type Snapshot struct {

@@ -42,6 +42,17 @@ func TestSnapshotFootprint(t *testing.T) {
 	}
 }
 
+func BenchmarkBuild100k(b *testing.B) {
+	tracks := library(100000)
+	views := DefaultViews()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Build(tracks, views); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkBuild20k(b *testing.B) {
 	tracks := library(20000)
 	views := DefaultViews()

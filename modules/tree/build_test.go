@@ -118,6 +118,12 @@ func TestBuildDefaultViews(t *testing.T) {
 	if n.Dir || n.Origin() != "nas" || n.RelPath() != "Coltrane/Blue Train/02.flac" || n.Size() != 100 || !n.ModTime().Equal(t0) {
 		t.Errorf("node %+v", *n)
 	}
+	if tr := n.Track(); tr == nil || tr.RelPath != n.RelPath() || tr.Title != "Moment's Notice" {
+		t.Errorf("Track() = %+v", tr)
+	}
+	if d := mustFind(t, s, "Artists/John Coltrane"); d.Track() != nil {
+		t.Errorf("a directory's Track() = %+v, want nil", d.Track())
+	}
 	c := mustFind(t, s, "Years/1957/John Coltrane - Blue Train/Cover.JPG")
 	if c.RelPath() != "Coltrane/Blue Train/Cover.JPG" || c.Size() != int64(len(c.RelPath())) {
 		t.Errorf("cover node %+v", *c)
