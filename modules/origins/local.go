@@ -248,6 +248,17 @@ func (f *localFile) ReadAt(p []byte, off int64) (int, error) {
 	return n, r.err
 }
 
+// Stat returns the open file's current size and mtime (fstat, bounded like
+// a read): the cache compares them with the index's to notice a file that
+// changed while it was being fetched.
+func (f *localFile) Stat() (fs.FileInfo, error) {
+	fi, err := call(context.Background(), &f.l.b, f.f.Stat, nil)
+	if err != nil {
+		return nil, fmt.Errorf("origin %s: stat %s: %w", f.l.name, f.rel, err)
+	}
+	return fi, nil
+}
+
 // Close closes the file. It does not wait for a read still blocked after a
 // timeout: the descriptor is released when that read returns.
 func (f *localFile) Close() error {

@@ -214,3 +214,26 @@ func TestCheckCancelledKeepsState(t *testing.T) {
 		t.Fatal("a cancelled check marked an online origin offline")
 	}
 }
+
+// An open file reports its current size and mtime, so the cache can tell
+// that the file changed under a fetch even when its size did not.
+func TestOpenFileStat(t *testing.T) {
+	l, root := newTestLocal(t)
+	f, err := l.Open("a/b.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, ok := f.(interface{ Stat() (fs.FileInfo, error) })
+	if !ok {
+		t.Fatal("an open origin file has no Stat method")
+	}
+	later := time.Now().Add(time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(filepath.Join(root, "a/b.txt"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := st.Stat()
+	if err != nil || fi.Size() != 5 || !fi.ModTime().Equal(later) {
+		t.Fatalf("Stat() = %v, %v; want 5 bytes modified %v", fi, err, later)
+	}
+}

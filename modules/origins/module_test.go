@@ -2,15 +2,19 @@ package origins_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/musicfs/musicfs/modules/origins"
@@ -100,5 +104,75 @@ func TestModuleSetCanBeDecorated(t *testing.T) {
 	).RequireStart().RequireStop()
 	if _, ok := set.(wrapped); !ok {
 		t.Fatalf("got %T, want the decorated set", set)
+	}
+}
+
+func TestModuleProvidesTheWatcher(t *testing.T) {
+	root := t.TempDir()
+	var w *origins.Watcher
+	app := fxtest.New(t,
+		origins.Module,
+		fx.Supply(origins.Config{Origins: []origins.OriginConfig{{Name: "m", Path: root, Watch: true}}}),
+		fx.Provide(func() *zap.Logger { return zaptest.NewLogger(t) }),
+		fx.Populate(&w),
+	)
+	app.RequireStart()
+	// The watches go in in the background; a file in a new directory is
+	// reported as the directory (or the file, once the root is watched).
+	deadline := time.After(5 * time.Second)
+	for i := 0; ; i++ {
+		if err := os.WriteFile(filepath.Join(root, fmt.Sprintf("%d.mp3", i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case c := <-w.Changes():
+			if c.Origin != "m" || len(c.Paths) == 0 {
+				t.Fatalf("change %+v, want paths of m", c)
+			}
+		case <-time.After(300 * time.Millisecond):
+			continue
+		case <-deadline:
+			t.Fatal("no change reported")
+		}
+		break
+	}
+	app.RequireStop()
+	if _, open := <-w.Changes(); open {
+		t.Fatal("Changes still open after Stop")
+	}
+}
+
+// enospc is an inotify that has no watches left.
+type enospc struct {
+	events chan fsnotify.Event
+	errs   chan error
+}
+
+func (enospc) Add(string) error                { return syscall.ENOSPC }
+func (enospc) Remove(string) error             { return nil }
+func (b enospc) Events() <-chan fsnotify.Event { return b.events }
+func (b enospc) Errors() <-chan error          { return b.errs }
+func (enospc) Close() error                    { return nil }
+
+func TestModuleWatcherTakesABackendFromTheGraph(t *testing.T) {
+	core, logs := observer.New(zapcore.WarnLevel)
+	var w *origins.Watcher
+	app := fxtest.New(t,
+		origins.Module,
+		fx.Supply(origins.Config{Origins: []origins.OriginConfig{{Name: "nas", Path: t.TempDir(), Watch: true}}}),
+		fx.Provide(func() *zap.Logger { return zap.New(core) }),
+		fx.Provide(func() origins.Backend { return enospc{make(chan fsnotify.Event), make(chan error)} }),
+		fx.Populate(&w),
+	)
+	app.RequireStart()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if logs.FilterMessageSnippet("fs.inotify.max_user_watches").Len() > 0 {
+			break
+		}
+	}
+	app.RequireStop()
+	warns := logs.FilterMessageSnippet("fs.inotify.max_user_watches").All()
+	if len(warns) != 1 || warns[0].ContextMap()["origin"] != "nas" {
+		t.Fatalf("warnings %v, want one naming nas and the sysctl", warns)
 	}
 }

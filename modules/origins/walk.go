@@ -29,6 +29,26 @@ const walkParallelism = 8
 // ErrIncomplete after visiting everything else. A root that cannot be opened
 // returns an error wrapping ErrOffline.
 func (l *Local) Walk(ctx context.Context, fn func(Entry) error) error {
+	return l.walk(ctx, ".", fn, nil)
+}
+
+// WalkDir is Walk restricted to dir ("." is the root), with the same rules;
+// RelPaths stay relative to the origin root. A dir that is missing, is not a
+// directory, or is reached through a symlink (which Walk never descends)
+// gets an error wrapping fs.ErrNotExist.
+func (l *Local) WalkDir(ctx context.Context, dir string, fn func(Entry) error) error {
+	if dir != "." && !validRel(dir) {
+		return &fs.PathError{Op: "walk", Path: dir, Err: fs.ErrNotExist}
+	}
+	return l.walk(ctx, dir, fn, nil)
+}
+
+// walk lists dir and everything under it. With fn nil it only visits
+// directories and stats no files. visit, if set, is called for each
+// directory just before it is listed (the watcher adds its watch there, so a
+// file created after the listing cannot be missed); an error from visit ends
+// the walk with that error.
+func (l *Local) walk(ctx context.Context, dir string, fn func(Entry) error, visit func(dir string) error) error {
 	root, err := call(ctx, &l.b, l.openRoot, func(r *os.Root) { r.Close() })
 	if err != nil {
 		if ctx.Err() != nil {
@@ -41,10 +61,16 @@ func (l *Local) Walk(ctx context.Context, fn func(Entry) error) error {
 		return fmt.Errorf("walk: %w", err)
 	}
 	defer root.Close()
+	if dir != "." {
+		if _, err := call(ctx, &l.b, func() (struct{}, error) { return struct{}{}, walkable(root, dir) }, nil); err != nil {
+			return fmt.Errorf("walk %s: %w", l.name, err)
+		}
+	}
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := &walker{l: l, root: root, ctx: wctx, queue: []string{"."}, out: make(chan []Entry, walkParallelism)}
+	w := &walker{l: l, root: root, ctx: wctx, cancel: cancel, queue: []string{dir},
+		out: make(chan []Entry, walkParallelism), dirsOnly: fn == nil, visit: visit}
 	w.cond = sync.NewCond(&w.mu)
 	stop := context.AfterFunc(wctx, w.stop)
 	defer stop()
@@ -74,6 +100,8 @@ func (l *Local) Walk(ctx context.Context, fn func(Entry) error) error {
 	switch {
 	case fnErr != nil:
 		return fnErr
+	case w.visitErr.Load() != nil:
+		return fmt.Errorf("walk %s: %w", l.name, *w.visitErr.Load())
 	case ctx.Err() != nil:
 		return fmt.Errorf("walk %s: %w", l.name, ctx.Err())
 	case w.skipped.Load() > 0:
@@ -83,12 +111,34 @@ func (l *Local) Walk(ctx context.Context, fn func(Entry) error) error {
 	return nil
 }
 
+// walkable succeeds when dir and each of its parents is a directory and not
+// a symlink, that is when Walk would reach it.
+func walkable(root *os.Root, dir string) error {
+	for p := dir; p != "."; p = path.Dir(p) {
+		fi, err := root.Lstat(p)
+		if errors.Is(err, syscall.ENOTDIR) || (err == nil && !fi.IsDir()) {
+			err = &fs.PathError{Op: "walk", Path: dir, Err: fs.ErrNotExist}
+		}
+		if err != nil {
+			return escapeIsNotExist("walk", dir, err)
+		}
+	}
+	return nil
+}
+
 // walker is a work queue of directories shared by walkParallelism workers.
 type walker struct {
-	l    *Local
-	root *os.Root
-	ctx  context.Context
-	out  chan []Entry // one batch per directory
+	l        *Local
+	root     *os.Root
+	ctx      context.Context
+	cancel   context.CancelFunc
+	out      chan []Entry // one batch per directory
+	dirsOnly bool         // list subdirectories only, stat no files
+	visit    func(dir string) error
+
+	// visitErr is visit's first error. Atomic: a visit abandoned after a
+	// timeout may still set it while the walk returns.
+	visitErr atomic.Pointer[error]
 
 	mu      sync.Mutex // guards queue, active, stopped
 	cond    *sync.Cond // signalled when queue grows, active drops to 0, or stopped
@@ -159,7 +209,16 @@ type dirContents struct {
 
 // readDir lists one directory, bounded by the read timeout.
 func (w *walker) readDir(dir string) ([]Entry, []string) {
-	c, err := call(w.ctx, &w.l.b, func() (dirContents, error) { return w.list(dir) }, nil)
+	c, err := call(w.ctx, &w.l.b, func() (dirContents, error) {
+		if w.visit != nil {
+			if err := w.visit(dir); err != nil {
+				w.visitErr.CompareAndSwap(nil, &err)
+				w.cancel()
+				return dirContents{}, err
+			}
+		}
+		return w.list(dir)
+	}, nil)
 	if err == nil {
 		err = c.err
 	}
@@ -199,6 +258,7 @@ func (w *walker) list(dir string) (dirContents, error) {
 		switch t := de.Type(); {
 		case t.IsDir():
 			c.subdirs = append(c.subdirs, rel)
+		case w.dirsOnly:
 		case t.IsRegular():
 			if fi, err := de.Info(); err == nil {
 				c.entries = append(c.entries, Entry{RelPath: rel, Size: fi.Size(), ModTime: fi.ModTime()})
