@@ -4,6 +4,8 @@ import (
 	"errors"
 	"runtime"
 	"time"
+
+	"github.com/musicfs/musicfs/modules/origins"
 )
 
 // Config tunes the scanner. Zero fields take their defaults, so the module
@@ -14,6 +16,12 @@ type Config struct {
 	// FileTimeout bounds reading one file's tags; a file that takes longer
 	// is listed untagged.
 	FileTimeout time.Duration `koanf:"file_timeout"`
+	// StateDir holds the persisted index (index.db), created with mode 0700.
+	// Empty keeps the index in memory only: every start scans from scratch.
+	StateDir string `koanf:"state_dir"`
+	// ReadTimeout bounds each health check of an origin root (mount point,
+	// emptiness); zero means origins.DefaultReadTimeout.
+	ReadTimeout time.Duration `koanf:"read_timeout"`
 }
 
 // DefaultConfig returns the defaults: max(4, 2×GOMAXPROCS) workers (tag
@@ -22,6 +30,7 @@ func DefaultConfig() Config {
 	return Config{
 		Workers:     max(4, 2*runtime.GOMAXPROCS(0)),
 		FileTimeout: 10 * time.Second,
+		ReadTimeout: origins.DefaultReadTimeout,
 	}
 }
 
@@ -33,6 +42,9 @@ func (c Config) Validate() error {
 	if c.FileTimeout < 0 {
 		return errors.New("index.file_timeout: must not be negative")
 	}
+	if c.ReadTimeout < 0 {
+		return errors.New("read_timeout: must not be negative")
+	}
 	return nil
 }
 
@@ -43,6 +55,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FileTimeout == 0 {
 		c.FileTimeout = d.FileTimeout
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = d.ReadTimeout
 	}
 	return c
 }

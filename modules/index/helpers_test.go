@@ -34,11 +34,14 @@ type env struct {
 	reg  *prometheus.Registry
 	logs *observer.ObservedLogs
 	app  *fxtest.App
+
+	stopped bool
 }
 
 type envOpt struct {
 	cfg      *index.Config
 	decorate func(origins.Set) origins.Set
+	mounted  index.MountChecker
 }
 
 // start runs origins.Module and index.Module over roots (name → dir) and
@@ -73,10 +76,33 @@ func start(t *testing.T, roots map[string]string, opt envOpt) *env {
 	if opt.decorate != nil {
 		opts = append(opts, fx.Decorate(opt.decorate))
 	}
+	if opt.mounted != nil {
+		opts = append(opts, fx.Provide(func() index.MountChecker { return opt.mounted }))
+	}
 	e.app = fxtest.New(t, opts...)
 	e.app.RequireStart()
-	t.Cleanup(func() { e.app.RequireStop() })
+	t.Cleanup(e.stop)
 	return e
+}
+
+// stop stops the graph; later calls do nothing.
+func (e *env) stop() {
+	if !e.stopped {
+		e.stopped = true
+		e.app.RequireStop()
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // waitScanned waits for the first scan, failing the test after d.
@@ -126,6 +152,8 @@ type faults struct {
 	read    sync.Map // relpath → *atomic.Int64: bytes read
 	walkErr error    // returned by Walk after listing everything but skipWalk
 	skip    string   // relpath Walk does not list when walkErr is set
+	walks   atomic.Int64
+	delay   time.Duration // added to every Open
 }
 
 func (s faultySet) List() []origins.Origin {
@@ -152,6 +180,7 @@ type faultyOrigin struct {
 func (o faultyOrigin) Open(rel string) (origins.File, error) {
 	n, _ := o.f.opens.LoadOrStore(rel, new(atomic.Int64))
 	n.(*atomic.Int64).Add(1)
+	time.Sleep(o.f.delay)
 	if o.f.panics[rel] {
 		panic("origin exploded opening " + rel)
 	}
@@ -168,6 +197,7 @@ func (o faultyOrigin) Open(rel string) (origins.File, error) {
 }
 
 func (o faultyOrigin) Walk(ctx context.Context, fn func(origins.Entry) error) error {
+	o.f.walks.Add(1)
 	if o.f.walkErr == nil {
 		return o.Origin.Walk(ctx, fn)
 	}
@@ -185,6 +215,16 @@ func (o faultyOrigin) Walk(ctx context.Context, fn func(origins.Entry) error) er
 func (o faultyOrigin) Stat(rel string) (fs.FileInfo, error) { return o.Origin.Stat(rel) }
 
 func (f *faults) opened(rel string) int64 { return load(&f.opens, rel) }
+
+// openedAny is how many files were opened in all.
+func (f *faults) openedAny() int64 {
+	var n int64
+	f.opens.Range(func(_, v any) bool {
+		n += v.(*atomic.Int64).Load()
+		return true
+	})
+	return n
+}
 
 func (f *faults) bytesRead(rel string) int64 { return load(&f.read, rel) }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,8 @@ type Params struct {
 	Logger     *zap.Logger
 	Lifecycle  fx.Lifecycle
 	Registerer prometheus.Registerer
+	// Mounted replaces the mount point check (mountinfo.Mounted) in tests.
+	Mounted MountChecker `optional:"true"`
 }
 
 // Stats describes the index for status lines and tests.
@@ -35,34 +38,52 @@ type Stats struct {
 	ScanDone int  // scans completed since start
 }
 
-// Index scans the origins and holds a record for every file. It is in
-// memory for now. Published slices and records are immutable, so readers
-// share them without locks.
+// Index scans the origins and holds a record for every file, persisted in
+// <StateDir>/index.db. Published slices and records are immutable, so
+// readers share them without locks.
 type Index struct {
 	cfg     Config
 	origins origins.Set
 	log     *zap.Logger
 	m       *metrics
+	mounted MountChecker
 
 	tracks  atomic.Pointer[[]*Track]
 	counts  atomic.Pointer[Stats] // counts of the published slice
 	updated chan struct{}         // cap 1: coalesced "Tracks changed"
-	rescan  chan struct{}         // cap 1: coalesced rescan requests
+	wake    chan struct{}         // cap 1: coalesced "requests queued"
 	scanned chan struct{}         // closed after the first complete scan
+
+	reqMu sync.Mutex // guards reqs
+	reqs  requests
+
+	offMu   sync.Mutex        // guards offline
+	offline map[string]string // origin → why the index treats it as offline
 
 	scanning atomic.Bool
 	scanDone atomic.Int64
+	progress progress
 	// readers counts tag reads in flight, including ones abandoned after a
 	// timeout that are still blocked in an origin read.
 	readers atomic.Int64
 
+	// Owned by Start, then by the run goroutine, then by Stop.
+	st           *store // nil: in memory only
+	storeFailing bool   // the last write failed (logged once)
+	in           interner
+	meta         map[string]originMeta
+	lastFiles    int // file count of the last complete full scan
 	// retry holds the keys of files whose tags could not be read because of
 	// the origin (I/O error, timeout): they are read again on the next scan
-	// even if unchanged. Owned by the run goroutine.
+	// even if unchanged.
 	retry map[string]struct{}
 
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the run goroutine returns
+	runMu    sync.Mutex // guards ctx, cancel, running, wantScan
+	ctx      context.Context
+	cancel   context.CancelFunc
+	running  bool          // the run goroutine was started
+	wantScan bool          // StartScanning came before Start
+	done     chan struct{} // closed when the run goroutine returns
 }
 
 var _ Source = (*Index)(nil)
@@ -82,11 +103,18 @@ func New(p Params) (*Index, error) {
 		origins: p.Origins,
 		log:     p.Logger,
 		m:       m,
+		mounted: p.Mounted,
 		updated: make(chan struct{}, 1),
-		rescan:  make(chan struct{}, 1),
+		wake:    make(chan struct{}, 1),
 		scanned: make(chan struct{}),
+		offline: map[string]string{},
+		in:      interner{},
+		meta:    map[string]originMeta{},
 		retry:   map[string]struct{}{},
 		done:    make(chan struct{}),
+	}
+	if ix.mounted == nil {
+		ix.mounted = defaultMountChecker
 	}
 	ix.counts.Store(&Stats{})
 	if p.Lifecycle != nil {
@@ -95,29 +123,84 @@ func New(p Params) (*Index, error) {
 	return ix, nil
 }
 
-// Start launches the first full scan in the background and returns.
+// Start loads the persisted index, if any, and publishes it before
+// returning, so the first tree (and the mount) show the library at once.
+// With nothing persisted (first run, in-memory index, or a store that had to
+// be rebuilt) the first full scan starts now, in the background, and the
+// records grow in batches; otherwise scanning waits for StartScanning, so
+// READY is not held up by a rescan.
 func (ix *Index) Start(context.Context) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	ix.cancel = cancel
-	go ix.run(ctx)
+	if ix.cfg.StateDir != "" {
+		began := time.Now()
+		st, l := openState(ix.cfg.StateDir, ix.in, ix.log)
+		ix.st = st
+		if st != nil {
+			ix.retry, ix.meta, ix.lastFiles = l.retry, l.origins, l.files
+			if len(l.tracks) > 0 {
+				ix.publish(l.tracks)
+				ix.log.Info("index loaded", zap.String("path", st.path), zap.Int("files", len(l.tracks)),
+					zap.Duration("took", time.Since(began)))
+			}
+		}
+	}
+	ix.runMu.Lock()
+	ix.ctx, ix.cancel = context.WithCancel(context.Background())
+	want := ix.wantScan
+	ix.runMu.Unlock()
+	if want || len(ix.Tracks()) == 0 {
+		ix.StartScanning()
+	}
 	return nil
 }
 
-// Stop cancels the scan and waits for it. Tag reads abandoned after a
-// timeout are not waited for: they are blocked in the kernel, already
-// cancelled, and end when their origin read returns.
+// StartScanning starts the background work: a full scan (which, after a
+// restart, reconciles the persisted index with the origins) and then the
+// queued Rescan, RescanOrigin and Refresh requests. Call it once READY is
+// sent. It is idempotent; before it, requests are queued.
+func (ix *Index) StartScanning() {
+	ix.runMu.Lock()
+	defer ix.runMu.Unlock()
+	switch {
+	case ix.running:
+		return
+	case ix.ctx == nil:
+		ix.wantScan = true
+		return
+	case ix.ctx.Err() != nil: // stopped
+		return
+	}
+	ix.running = true
+	ix.request(func(r *requests) { r.all = true })
+	go ix.run(ix.ctx)
+}
+
+// Stop cancels the background work and waits for it (a scan in progress
+// persists what it found first), then closes the store. Tag reads abandoned
+// after a timeout are not waited for: they are blocked in the kernel,
+// already cancelled, and end when their origin read returns.
 func (ix *Index) Stop(ctx context.Context) error {
-	if ix.cancel == nil {
+	ix.runMu.Lock()
+	cancel, running := ix.cancel, ix.running
+	ix.runMu.Unlock()
+	if cancel == nil {
 		return nil
 	}
-	ix.cancel()
-	select {
-	case <-ix.done:
-	case <-ctx.Done():
-		return fmt.Errorf("stop index scan: %w", ctx.Err())
+	cancel()
+	if running {
+		select {
+		case <-ix.done:
+		case <-ctx.Done():
+			// The run goroutine may still be writing: leave the store open.
+			return fmt.Errorf("stop index scan: %w", ctx.Err())
+		}
 	}
 	if n := ix.readers.Load(); n > 0 {
 		ix.log.Info("tag reads still blocked in origin reads; they end when the reads return", zap.Int64("reads", n))
+	}
+	if ix.st != nil {
+		st := ix.st
+		ix.st = nil
+		return st.close()
 	}
 	return nil
 }
@@ -135,15 +218,6 @@ func (ix *Index) Updated() <-chan struct{} { return ix.updated }
 
 // Scanned is closed when the first full scan has finished.
 func (ix *Index) Scanned() <-chan struct{} { return ix.scanned }
-
-// Rescan asks for a rescan without waiting for it. Requests made while a
-// scan runs are coalesced into one rescan after it.
-func (ix *Index) Rescan() {
-	select {
-	case ix.rescan <- struct{}{}:
-	default:
-	}
-}
 
 // Stats returns the counts of the current records and the scan state.
 func (ix *Index) Stats() Stats {
@@ -176,41 +250,89 @@ func (ix *Index) publish(tracks []*Track) {
 	}
 }
 
-// run owns the scans: the first at start, then one per coalesced Rescan. A
-// scan that panics is logged and retried with backoff.
+// persist writes b to the store. A failure is logged once (until a write
+// succeeds again): the records stay in memory and are found again by the
+// scan after a restart.
+func (ix *Index) persist(b batch) {
+	if ix.st == nil || b.empty() {
+		return
+	}
+	if err := ix.st.write(b); err != nil {
+		ix.m.errors.Inc()
+		if !ix.storeFailing {
+			ix.log.Error("index store not written; changes kept in memory and found again by the next scan after a restart", zap.Error(err))
+		}
+		ix.storeFailing = true
+		return
+	}
+	if ix.storeFailing {
+		ix.log.Info("index store written again")
+		ix.storeFailing = false
+	}
+}
+
+// run owns the scans and refreshes: it serves the queued requests, full or
+// per-origin scans first, then refreshes of single paths. A scan that
+// panics is logged and retried with backoff.
 func (ix *Index) run(ctx context.Context) {
 	defer close(ix.done)
 	const minBackoff, maxBackoff = time.Second, time.Minute
 	backoff := minBackoff
 	for {
-		completed, panicked := ix.supervisedScan(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if completed {
-			backoff = minBackoff
-			if ix.scanDone.Add(1) == 1 {
-				close(ix.scanned)
-			}
-		}
-		if panicked {
-			select {
-			case <-time.After(backoff):
-				backoff = min(2*backoff, maxBackoff)
-				continue
-			case <-ctx.Done():
-				return
-			}
-		}
 		select {
-		case <-ix.rescan:
+		case <-ix.wake:
 		case <-ctx.Done():
 			return
+		}
+		req := ix.takeRequests()
+		if req.all || len(req.origins) > 0 {
+			only := req.origins
+			if req.all {
+				only = nil
+			}
+			for name := range req.paths {
+				if req.all || req.origins[name] {
+					delete(req.paths, name) // the scan sees them
+				}
+			}
+			completed, panicked := ix.supervisedScan(ctx, only)
+			if ctx.Err() != nil {
+				return
+			}
+			if completed {
+				backoff = minBackoff
+				ix.scanDone.Add(1)
+				if req.all && !ix.scannedOnce() {
+					close(ix.scanned)
+				}
+			}
+			if panicked {
+				ix.requeue(req)
+				select {
+				case <-time.After(backoff):
+					backoff = min(2*backoff, maxBackoff)
+					continue
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+		if len(req.paths) > 0 {
+			ix.supervisedRefresh(ctx, req.paths)
 		}
 	}
 }
 
-func (ix *Index) supervisedScan(ctx context.Context) (completed, panicked bool) {
+func (ix *Index) scannedOnce() bool {
+	select {
+	case <-ix.scanned:
+		return true
+	default:
+		return false
+	}
+}
+
+func (ix *Index) supervisedScan(ctx context.Context, only map[string]bool) (completed, panicked bool) {
 	ix.scanning.Store(true)
 	defer ix.scanning.Store(false)
 	defer func() {
@@ -220,5 +342,5 @@ func (ix *Index) supervisedScan(ctx context.Context) (completed, panicked bool) 
 			completed, panicked = false, true
 		}
 	}()
-	return ix.scan(ctx), false
+	return ix.scan(ctx, only), false
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dhowden/tag"
@@ -32,8 +35,9 @@ func key(origin, relpath string) string { return origin + "\x00" + relpath }
 
 // job is a file whose tags must be read.
 type job struct {
-	o origins.Origin
-	e origins.Entry
+	o   origins.Origin
+	e   origins.Entry
+	idx int // position of its last record in the scan's list, -1 if new
 }
 
 // result is one file's record, new or carried over from the last scan.
@@ -41,24 +45,40 @@ type result struct {
 	t      *Track
 	reread bool // tags were read (or tried) in this scan
 	retry  bool // the read failed because of the origin: try again next scan
+	idx    int  // as job.idx
 }
 
 // outcome is how one origin's walk ended.
 type outcome struct {
 	complete bool // walked to the end without error: unseen files are gone
+	files    int  // files the walk listed
+	health   health
 }
 
-// scan walks every origin once and publishes the result; it reports whether
-// it ran to the end (false when ctx was cancelled). Files whose size and
-// mtime did not change keep their record. Files not seen are removed only
-// for origins that are online and whose walk completed: an origin that is
-// offline or failed mid-walk keeps its records.
-func (ix *Index) scan(ctx context.Context) bool {
+// scan walks the origins in only (all origins when only is nil) once,
+// persisting and publishing what it finds in batches; it reports whether it
+// ran to the end (false when ctx was cancelled). Files whose size and mtime
+// did not change keep their record. Files not seen are removed only for
+// origins that are healthy (see checkOrigin) and whose walk completed: an
+// origin that is offline or failed mid-walk keeps its records.
+func (ix *Index) scan(ctx context.Context, only map[string]bool) bool {
 	start := time.Now()
-	list := ix.origins.List()
-	prev := ix.Tracks()
-	st := newScanState(prev, ix.retry)
+	var list []origins.Origin
+	for _, o := range ix.origins.List() {
+		if only == nil || only[o.Name()] {
+			list = append(list, o)
+		}
+	}
+	prev := sortedTracks(ix.Tracks())
+	st := newScanState(prev, ix.retry, ix.in)
 	retry := ix.retry // read-only for this scan's producer
+	meta := ix.meta   // read-only until the walk is over
+	total := 0
+	if only == nil {
+		total = ix.lastFiles
+	}
+	ix.progress.begin(start, total)
+	defer ix.progress.end()
 
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -74,8 +94,10 @@ func (ix *Index) scan(ctx context.Context) bool {
 	for range ix.cfg.Workers {
 		workers.Go(func() {
 			for j := range jobs {
+				r := ix.readTrack(ctx, j.o, j.e)
+				r.idx = j.idx
 				select {
-				case results <- ix.readTrack(ctx, j.o, j.e):
+				case results <- r:
 				case <-ctx.Done():
 				}
 			}
@@ -90,13 +112,30 @@ func (ix *Index) scan(ctx context.Context) bool {
 			if ctx.Err() != nil {
 				return
 			}
-			outcomes[o.Name()] = ix.walkOrigin(ctx, o, retry, st.prev, jobs, results)
+			name := o.Name()
+			lo, hi := originRange(prev, name)
+			h := ix.checkOrigin(ctx, o, hi-lo, meta[name])
+			if !h.ok {
+				if ctx.Err() == nil {
+					ix.setOffline(name, h.reason, hi-lo)
+				}
+				outcomes[name] = outcome{}
+				continue
+			}
+			out := ix.walkOrigin(ctx, o, retry, prev[lo:hi], lo, jobs, results)
+			out.health = h
+			if out.complete && out.files == 0 && hi > lo {
+				// Emptied between the check and the walk: same rule.
+				ix.setOffline(name, fmt.Sprintf("walk found no files but the index holds %d from it", hi-lo), hi-lo)
+				out.complete = false
+			}
+			outcomes[name] = out
 		}
 	})
 
 	ticker := time.NewTicker(publishInterval)
 	defer ticker.Stop()
-	files, lastProgress := 0, start
+	lastProgress := start
 	for done := false; !done; {
 		select {
 		case r, ok := <-results:
@@ -105,58 +144,98 @@ func (ix *Index) scan(ctx context.Context) bool {
 				break
 			}
 			st.apply(r)
-			files++
+			ix.progress.files.Add(1)
 			if st.pending >= publishEvery {
-				ix.publish(st.snapshot())
+				ix.flush(st)
 			}
 		case now := <-ticker.C:
 			if st.pending > 0 {
-				ix.publish(st.snapshot())
+				ix.flush(st)
 			}
 			if now.Sub(lastProgress) >= progressInterval {
 				lastProgress = now
-				elapsed := now.Sub(start)
-				ix.log.Info("scanning", zap.Int("files", files), zap.Int("tags_read", st.read),
-					zap.Float64("files_per_second", float64(files)/elapsed.Seconds()), zap.Duration("elapsed", elapsed.Round(time.Second)))
+				ix.logProgress(now, st.read)
 			}
 		}
 	}
 	if ctx.Err() != nil {
+		// Keep what was found: the next scan goes on from there.
+		ix.persist(batch{puts: st.takeDirty(), retry: st.retry})
 		return false
 	}
 
 	configured := map[string]bool{}
-	for _, o := range list {
+	for _, o := range ix.origins.List() {
 		configured[o.Name()] = true
 	}
-	removed := st.removeUnseen(func(origin string) bool {
+	tracks, removed := st.finish(func(origin string) bool {
 		// Unseen records stay unless their origin was walked completely,
-		// or is no longer configured at all.
-		return configured[origin] && !outcomes[origin].complete
+		// or (in a full scan) is no longer configured at all.
+		if !configured[origin] {
+			return only != nil
+		}
+		return (only != nil && !only[origin]) || !outcomes[origin].complete
 	})
-	ix.retry = st.retry
-	if st.changed {
-		tracks := st.snapshot()
-		slices.SortFunc(tracks, func(a, b *Track) int {
-			if c := strings.Compare(a.Origin, b.Origin); c != 0 {
-				return c
+	b := batch{puts: st.takeDirty(), dels: removed, retry: st.retry}
+	for name, out := range outcomes {
+		if !out.complete {
+			continue
+		}
+		ix.setOnline(name)
+		if out.health.mountKnown {
+			if b.origins == nil {
+				b.origins = map[string]originMeta{}
 			}
-			return strings.Compare(a.RelPath, b.RelPath)
-		})
+			m := originMeta{mountpoint: out.health.mounted}
+			b.origins[name] = m
+			ix.meta[name] = m
+		}
+	}
+	if only == nil {
+		b.files = len(tracks)
+		ix.lastFiles = len(tracks)
+	}
+	ix.retry = st.retry
+	ix.persist(b)
+	if st.changed {
 		ix.publish(tracks)
+	}
+	if only == nil {
+		ix.in = reseeded(tracks)
 	}
 	s := ix.Stats()
 	ix.log.Info("scan finished",
 		zap.Int("files", s.Files), zap.Int("audio", s.Audio), zap.Int("tagged", s.Tagged),
-		zap.Int("untagged", s.Failed), zap.Int("read", st.read), zap.Int("removed", removed),
+		zap.Int("untagged", s.Failed), zap.Int("read", st.read), zap.Int("removed", len(removed)),
 		zap.Duration("took", time.Since(start)))
 	return true
 }
 
+// flush persists the records found since the last flush, then publishes
+// the scan's records so far: whatever readers see is already on disk.
+func (ix *Index) flush(st *scanState) {
+	ix.persist(batch{puts: st.takeDirty(), retry: st.retry})
+	ix.publish(st.snapshot())
+}
+
+func (ix *Index) logProgress(now time.Time, read int) {
+	files, total, rate := ix.Progress()
+	fields := []zap.Field{zap.Int("files", files), zap.Int("tags_read", read),
+		zap.Float64("files_per_second", math.Round(rate*10)/10),
+		zap.Duration("elapsed", now.Sub(time.Unix(0, ix.progress.began.Load())).Round(time.Second))}
+	if total > 0 && rate > 0 {
+		left := time.Duration(float64(max(total-files, 0)) / rate * float64(time.Second))
+		fields = append(fields, zap.Int("last_scan_files", total), zap.Duration("remaining_estimate", left.Round(time.Second)))
+	}
+	ix.log.Info("scanning", fields...)
+}
+
 // walkOrigin walks one origin, sending unchanged files straight to results
-// and the rest to the tag readers. A panic in the origin is contained.
+// and the rest to the tag readers. prev holds the origin's records (sorted),
+// which start at base in the scan's list. A panic in the origin is
+// contained.
 func (ix *Index) walkOrigin(ctx context.Context, o origins.Origin, retry map[string]struct{},
-	prev map[string]*Track, jobs chan<- job, results chan<- result) (out outcome) {
+	prev []*Track, base int, jobs chan<- job, results chan<- result) (out outcome) {
 	name := o.Name()
 	log := ix.log.With(zap.String("origin", name))
 	defer func() {
@@ -166,27 +245,29 @@ func (ix *Index) walkOrigin(ctx context.Context, o origins.Origin, retry map[str
 			out = outcome{}
 		}
 	}()
-	if c, ok := o.(origins.Checker); ok {
-		c.Check(ctx)
-	}
-	if !o.Online() {
-		log.Info("origin offline: keeping its tracks, not walking it")
-		return outcome{}
-	}
+	files := 0
 	err := o.Walk(ctx, func(e origins.Entry) error {
 		ix.m.files.Inc()
-		k := key(name, e.RelPath)
+		files++
 		var send chan<- result
 		var r result
-		var j job
-		if p := prev[k]; p != nil && p.Size == e.Size && p.ModTime.Equal(e.ModTime) {
-			if _, again := retry[k]; !again {
-				send, r = results, result{t: p}
+		j := job{o: o, e: e, idx: -1}
+		i, found := slices.BinarySearchFunc(prev, e.RelPath, func(t *Track, rel string) int { return strings.Compare(t.RelPath, rel) })
+		if found {
+			j.idx = base + i
+			if p := prev[i]; p.Size == e.Size && p.ModTime.Equal(e.ModTime) {
+				again := false
+				if len(retry) > 0 { // no key to build in the usual case
+					_, again = retry[key(name, e.RelPath)]
+				}
+				if !again {
+					send, r = results, result{t: p, idx: j.idx}
+				}
 			}
 		}
 		var sendJob chan<- job
 		if send == nil {
-			sendJob, j = jobs, job{o: o, e: e}
+			sendJob = jobs
 		}
 		select {
 		case send <- r:
@@ -198,7 +279,7 @@ func (ix *Index) walkOrigin(ctx context.Context, o origins.Origin, retry map[str
 	})
 	switch {
 	case err == nil:
-		return outcome{complete: true}
+		return outcome{complete: true, files: files}
 	case ctx.Err() != nil:
 	case errors.Is(err, origins.ErrOffline):
 		log.Info("origin offline: keeping its tracks", zap.Error(err))
@@ -206,7 +287,7 @@ func (ix *Index) walkOrigin(ctx context.Context, o origins.Origin, retry map[str
 		ix.m.errors.Inc()
 		log.Warn("origin walk incomplete: keeping tracks it did not see", zap.Error(err))
 	}
-	return outcome{}
+	return outcome{files: files}
 }
 
 // readTrack builds the record of one file, reading its tags if it is audio.
@@ -272,85 +353,116 @@ func (ix *Index) readTrack(ctx context.Context, o origins.Origin, e origins.Entr
 }
 
 // scanState is the collector's view of the records during one scan. It is
-// owned by the scan goroutine; published slices are copies of list.
+// owned by the scan goroutine; published slices are copies of its lists.
 type scanState struct {
-	prev    map[string]*Track // the last scan's records by key (read-only)
-	list    []*Track
-	seen    []bool // parallel to list: found in this scan
-	pos     map[string]int
+	list    []*Track // the last records (sorted) with this scan's replacements
+	seen    []bool   // parallel to list: found in this scan
+	added   []*Track // files new in this scan
+	dirty   []*Track // new or replaced records not yet persisted
 	retry   map[string]struct{}
-	changed bool // anything differs from prev
+	in      interner
+	changed bool // anything differs from the last records
 	pending int  // changes since the last publish
 	read    int  // files whose tags were read
 }
 
-func newScanState(prev []*Track, retry map[string]struct{}) *scanState {
-	st := &scanState{
-		prev:  make(map[string]*Track, len(prev)),
+func newScanState(prev []*Track, retry map[string]struct{}, in interner) *scanState {
+	return &scanState{
 		list:  slices.Clone(prev),
 		seen:  make([]bool, len(prev)),
-		pos:   make(map[string]int, len(prev)),
-		retry: make(map[string]struct{}, len(retry)),
+		retry: maps.Clone(retry),
+		in:    in,
 	}
-	for i, t := range prev {
-		k := key(t.Origin, t.RelPath)
-		st.prev[k] = t
-		st.pos[k] = i
-	}
-	for k := range retry {
-		st.retry[k] = struct{}{}
-	}
-	return st
 }
 
 func (st *scanState) apply(r result) {
-	k := key(r.t.Origin, r.t.RelPath)
 	if r.reread {
+		k := key(r.t.Origin, r.t.RelPath)
 		st.read++
 		delete(st.retry, k)
 		if r.retry {
 			st.retry[k] = struct{}{}
 		}
+		st.in.track(r.t)
 	}
-	i, ok := st.pos[k]
 	switch {
-	case !ok:
-		st.pos[k] = len(st.list)
-		st.list = append(st.list, r.t)
-		st.seen = append(st.seen, true)
-	case st.list[i] == r.t:
-		st.seen[i] = true
+	case r.idx < 0:
+		st.added = append(st.added, r.t)
+	case st.list[r.idx] == r.t:
+		st.seen[r.idx] = true
 		return
 	default:
-		st.list[i] = r.t
-		st.seen[i] = true
+		st.list[r.idx] = r.t
+		st.seen[r.idx] = true
 	}
+	st.dirty = append(st.dirty, r.t)
 	st.changed = true
 	st.pending++
 }
 
-// removeUnseen drops the records not seen in this scan unless keep says
-// their origin keeps them, and returns how many it dropped.
-func (st *scanState) removeUnseen(keep func(origin string) bool) int {
-	n := 0
-	list := st.list[:0:0]
+// finish drops the records not seen in this scan unless keep says their
+// origin keeps them, and returns the final sorted records and the dropped.
+func (st *scanState) finish(keep func(origin string) bool) (tracks, removed []*Track) {
+	kept := st.list[:0:0]
 	for i, t := range st.list {
 		if st.seen[i] || keep(t.Origin) {
-			list = append(list, t)
+			kept = append(kept, t)
 			continue
 		}
 		delete(st.retry, key(t.Origin, t.RelPath))
-		n++
+		removed = append(removed, t)
 	}
-	if n > 0 {
-		st.list = list
+	if len(removed) > 0 {
 		st.changed = true
 	}
-	return n
+	slices.SortFunc(st.added, compareTracks)
+	return mergeSorted(kept, dedupeSorted(st.added)), removed
+}
+
+// takeDirty returns the records to persist and forgets them.
+func (st *scanState) takeDirty() []*Track {
+	d := st.dirty
+	st.dirty = nil
+	return d
 }
 
 // snapshot returns a copy of the records for publishing.
 func (st *scanState) snapshot() []*Track {
 	st.pending = 0
-	return slices.Clone(st.list)
+	out := make([]*Track, 0, len(st.list)+len(st.added))
+	return append(append(out, st.list...), st.added...)
+}
+
+// progress is the current (or last) scan's progress, for logs and STATUS=.
+type progress struct {
+	files atomic.Int64 // files handled by the scan
+	total atomic.Int64 // files at the end of the last complete full scan, 0 if unknown
+	began atomic.Int64 // Unix ns
+	ended atomic.Int64 // Unix ns, 0 while the scan runs
+}
+
+func (p *progress) begin(now time.Time, total int) {
+	p.files.Store(0)
+	p.total.Store(int64(total))
+	p.began.Store(now.UnixNano())
+	p.ended.Store(0)
+}
+
+func (p *progress) end() { p.ended.Store(time.Now().UnixNano()) }
+
+// Progress returns the current (or last) scan's progress: files handled so
+// far, the file count of the last complete full scan (0 when unknown, e.g.
+// on the first run) as an estimate of the total, and files per second.
+func (ix *Index) Progress() (files, total int, rate float64) {
+	files, total = int(ix.progress.files.Load()), int(ix.progress.total.Load())
+	if b := ix.progress.began.Load(); b != 0 {
+		end := time.Now()
+		if e := ix.progress.ended.Load(); e != 0 {
+			end = time.Unix(0, e)
+		}
+		if d := end.Sub(time.Unix(0, b)).Seconds(); d > 0 {
+			rate = float64(files) / d
+		}
+	}
+	return files, total, rate
 }

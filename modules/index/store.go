@@ -1,0 +1,278 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+)
+
+// storeVersion is the schema of index.db. A store with another version is
+// emptied and rebuilt by a full scan.
+const storeVersion = 1
+
+// storeLockTimeout bounds waiting for index.db's file lock, so a store held
+// by a stuck process cannot hang start.
+const storeLockTimeout = time.Second
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketTracks  = []byte("tracks")
+	bucketOrigins = []byte("origins")
+	keyVersion    = []byte("version")
+	keyFiles      = []byte("files") // file count of the last complete full scan
+)
+
+// originMeta is what the index remembers about an origin between runs.
+type originMeta struct {
+	// mountpoint: the root was a mount point at the last complete walk. If it
+	// no longer is, the mount is gone and the directory under it is not the
+	// library.
+	mountpoint bool
+}
+
+// store is the persisted index: a bbolt file written only by the run
+// goroutine (and by Start/Stop before and after it).
+type store struct {
+	db   *bolt.DB
+	path string
+}
+
+// loaded is the content of a store.
+type loaded struct {
+	tracks  []*Track // sorted by origin, relpath (the key order)
+	retry   map[string]struct{}
+	files   int
+	origins map[string]originMeta
+}
+
+// batch is one transaction's worth of changes.
+type batch struct {
+	puts    []*Track
+	dels    []*Track
+	retry   map[string]struct{} // keys whose tags must be read again
+	files   int                 // > 0: file count of a complete full scan
+	origins map[string]originMeta
+}
+
+func (b *batch) empty() bool {
+	return len(b.puts) == 0 && len(b.dels) == 0 && b.files == 0 && b.origins == nil
+}
+
+// openStore opens (creating it if needed) and loads the store at path. A
+// store of another schema version is emptied (logged). Any other problem,
+// including a panic or memory fault inside bbolt reading a damaged file, is
+// returned as an error; the caller moves the file aside.
+func openStore(path string, in interner, log *zap.Logger) (s *store, l loaded, err error) {
+	var db *bolt.DB
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("read %s: panic: %v", path, v)
+		}
+		if err != nil && db != nil {
+			closeQuietly(db)
+			s = nil
+		}
+	}()
+	// bbolt reads the file through mmap: a truncated file faults (SIGBUS) on
+	// access, which this turns into a panic recovered above.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: storeLockTimeout})
+	if err != nil {
+		return nil, l, fmt.Errorf("open %s: %w", path, err)
+	}
+	// Read-only first: a damaged store is moved aside as it was found.
+	var current bool
+	if err := db.View(func(tx *bolt.Tx) error {
+		current = isCurrent(tx)
+		return nil
+	}); err != nil {
+		return nil, l, fmt.Errorf("read %s: %w", path, err)
+	}
+	if !current {
+		if err := db.Update(func(tx *bolt.Tx) error { return prepare(tx, path, log) }); err != nil {
+			return nil, l, err
+		}
+	}
+	if err := db.View(func(tx *bolt.Tx) error {
+		l, err = load(tx, in)
+		return err
+	}); err != nil {
+		return nil, l, fmt.Errorf("load %s: %w", path, err)
+	}
+	return &store{db: db, path: path}, l, nil
+}
+
+func closeQuietly(db *bolt.DB) {
+	defer func() { _ = recover() }()
+	_ = db.Close()
+}
+
+// isCurrent reports whether the store has the current schema version and
+// all its buckets.
+func isCurrent(tx *bolt.Tx) bool {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil || tx.Bucket(bucketTracks) == nil || tx.Bucket(bucketOrigins) == nil {
+		return false
+	}
+	v := meta.Get(keyVersion)
+	return len(v) == 4 && binary.BigEndian.Uint32(v) == storeVersion
+}
+
+// prepare makes a new store, or one of another schema version, an empty
+// store of the current version.
+func prepare(tx *bolt.Tx, path string, log *zap.Logger) error {
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		v := meta.Get(keyVersion)
+		found := "unknown"
+		if len(v) == 4 {
+			found = fmt.Sprint(binary.BigEndian.Uint32(v))
+		}
+		log.Warn("index store has another schema version; emptying it and rebuilding with a full scan",
+			zap.String("path", path), zap.String("found", found), zap.Int("want", storeVersion))
+	}
+	for _, name := range [][]byte{bucketMeta, bucketTracks, bucketOrigins} {
+		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			return fmt.Errorf("empty %s: %w", path, err)
+		}
+		if _, err := tx.CreateBucket(name); err != nil {
+			return fmt.Errorf("create bucket %s in %s: %w", name, path, err)
+		}
+	}
+	return tx.Bucket(bucketMeta).Put(keyVersion, binary.BigEndian.AppendUint32(nil, storeVersion))
+}
+
+// loadSlab is how many records are allocated together: one allocation per
+// slab instead of one per record.
+const loadSlab = 256
+
+func load(tx *bolt.Tx, in interner) (loaded, error) {
+	l := loaded{retry: map[string]struct{}{}, origins: map[string]originMeta{}}
+	meta, tracks, origs := tx.Bucket(bucketMeta), tx.Bucket(bucketTracks), tx.Bucket(bucketOrigins)
+	if v := meta.Get(keyFiles); v != nil {
+		n, k := binary.Uvarint(v)
+		if k <= 0 {
+			return l, fmt.Errorf("meta %s: %w", keyFiles, errDecode)
+		}
+		l.files = int(n)
+	}
+	if err := origs.ForEach(func(k, v []byte) error {
+		if len(v) < 1 {
+			return fmt.Errorf("origin %q: %w", k, errDecode)
+		}
+		l.origins[string(k)] = originMeta{mountpoint: v[0]&1 != 0}
+		return nil
+	}); err != nil {
+		return l, err
+	}
+	l.tracks = make([]*Track, 0, l.files) // a good guess; Bucket.Stats would read every page
+	d := decoder{in: in}
+	var slab []Track
+	c := tracks.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(slab) == 0 {
+			slab = make([]Track, loadSlab)
+		}
+		t := &slab[0]
+		slab = slab[1:]
+		retry, err := d.decode(k, v, t)
+		if err != nil {
+			return l, fmt.Errorf("record %q: %w", k, err)
+		}
+		if retry {
+			l.retry[key(t.Origin, t.RelPath)] = struct{}{}
+		}
+		l.tracks = append(l.tracks, t)
+	}
+	return l, nil
+}
+
+// write applies b in one transaction.
+func (s *store) write(b batch) error {
+	var buf []byte // keys and values: bbolt keeps them until commit
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		tracks := tx.Bucket(bucketTracks)
+		for _, t := range b.dels {
+			start := len(buf)
+			buf = appendKey(buf, t.Origin, t.RelPath)
+			if err := tracks.Delete(buf[start:]); err != nil {
+				return err
+			}
+		}
+		for _, t := range b.puts {
+			start := len(buf)
+			buf = appendKey(buf, t.Origin, t.RelPath)
+			mid := len(buf)
+			_, retry := b.retry[key(t.Origin, t.RelPath)]
+			buf = appendValue(buf, t, retry)
+			if err := tracks.Put(buf[start:mid:mid], buf[mid:]); err != nil {
+				return err
+			}
+		}
+		if b.files > 0 {
+			if err := tx.Bucket(bucketMeta).Put(keyFiles, binary.AppendUvarint(nil, uint64(b.files))); err != nil {
+				return err
+			}
+		}
+		origs := tx.Bucket(bucketOrigins)
+		for name, m := range b.origins {
+			var v byte
+			if m.mountpoint {
+				v = 1
+			}
+			if err := origs.Put([]byte(name), []byte{v}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *store) close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// openState opens the store under dir, moving an unreadable one aside. It
+// returns a nil store (the index then lives in memory only) when even a
+// fresh store cannot be created; every problem is logged here.
+func openState(dir string, in interner, log *zap.Logger) (*store, loaded) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		log.Error("state directory unusable; the index is kept in memory only and rescanned at every start",
+			zap.String("state_dir", dir), zap.Error(err))
+		return nil, loaded{}
+	}
+	path := filepath.Join(dir, "index.db")
+	s, l, err := openStore(path, in, log)
+	if err == nil {
+		return s, l
+	}
+	aside := fmt.Sprintf("%s.corrupt-%d", path, time.Now().Unix())
+	if rerr := os.Rename(path, aside); rerr != nil {
+		log.Error("index store unreadable and cannot be moved aside; the index is kept in memory only",
+			zap.String("path", path), zap.Error(err), zap.NamedError("rename_error", rerr))
+		return nil, loaded{}
+	}
+	log.Error("index store unreadable; moved aside, rebuilding the index with a full scan",
+		zap.String("path", path), zap.String("moved_to", aside), zap.Error(err))
+	clear(in)
+	s, l, err = openStore(path, in, log)
+	if err != nil {
+		log.Error("new index store cannot be created; the index is kept in memory only", zap.String("path", path), zap.Error(err))
+		return nil, loaded{}
+	}
+	return s, l
+}
