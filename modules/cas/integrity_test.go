@@ -1,0 +1,165 @@
+package cas_test
+
+import (
+	"bytes"
+	"testing"
+	"time"
+)
+
+func TestDamagedFillBlockIsRefetched(t *testing.T) {
+	for _, offline := range []bool{false, true} {
+		name := map[bool]string{false: "origin online", true: "origin offline"}[offline]
+		t.Run(name, func(t *testing.T) {
+			s, reg := startStore(t, testConfig(t))
+			data := content(10, 6*bs)
+			o := newOrigin(data)
+			k := keyOf("nas", "partial.flac", data)
+			r := open(t, s, k, o)
+			p := make([]byte, 2*bs)
+			if _, err := r.ReadAt(p, 0); err != nil { // blocks 0 and 1: a partial track
+				t.Fatal(err)
+			}
+			// A warm read verifies block 1 under the current file stamp.
+			if _, err := r.ReadAt(p[:100], bs); err != nil {
+				t.Fatal(err)
+			}
+			flipByte(t, entryFile(t, s, s.Dir(), "fill/"), bs+50)
+			o.offline.Store(offline)
+			calls := o.calls.Load()
+
+			n, err := r.ReadAt(p[:200], bs)
+			if offline {
+				if err == nil {
+					t.Fatal("damaged block served with the origin offline")
+				}
+				if n > 50 && !bytes.Equal(p[:n], data[bs:bs+n]) {
+					t.Fatal("wrong bytes served")
+				}
+			} else {
+				if err != nil || !bytes.Equal(p[:n], data[bs:bs+200]) {
+					t.Fatalf("read after damage: %d, %v, right bytes %v", n, err, bytes.Equal(p[:n], data[bs:bs+200]))
+				}
+				if o.calls.Load() != calls+1 {
+					t.Fatalf("%d origin reads for the refetch, want 1", o.calls.Load()-calls)
+				}
+			}
+			if got := metric(t, reg, "musicfs_cache_integrity_failures_total"); got != 1 {
+				t.Fatalf("integrity failures = %v, want 1", got)
+			}
+			// Block 0 is intact and still served, online or not.
+			if n, err := r.ReadAt(p[:bs], 0); err != nil || !bytes.Equal(p[:n], data[:bs]) {
+				t.Fatalf("intact block: %d, %v", n, err)
+			}
+		})
+	}
+}
+
+func TestDamagedBlobIsDroppedAndRefetched(t *testing.T) {
+	for _, offline := range []bool{false, true} {
+		name := map[bool]string{false: "origin online", true: "origin offline"}[offline]
+		t.Run(name, func(t *testing.T) {
+			s, reg := startStore(t, testConfig(t))
+			data := content(11, 5*bs+77)
+			o := newOrigin(data)
+			k := keyOf("nas", "whole.flac", data)
+			fetchAll(t, s, k, o)
+			mustReadAll(t, open(t, s, k, o), data) // verified
+			flipByte(t, entryFile(t, s, s.Dir(), "blobs/"), 3*bs+1)
+			o.offline.Store(offline)
+
+			r := open(t, s, k, o)
+			if _, ok := r.Blob(); ok {
+				t.Fatal("a damaged blob offered for passthrough")
+			}
+			got, err := readAll(r, k.Size, 1000)
+			if offline {
+				if err == nil {
+					t.Fatal("damaged blob read with the origin offline")
+				}
+				if !bytes.Equal(got, data[:len(got)]) {
+					t.Fatal("wrong bytes served")
+				}
+			} else if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("read after damage: %v, right bytes %v", err, bytes.Equal(got, data))
+			}
+			if got := metric(t, reg, "musicfs_cache_integrity_failures_total"); got != 1 {
+				t.Fatalf("integrity failures = %v, want 1", got)
+			}
+			if !offline {
+				fetchAll(t, s, k, o)
+				if _, ok := open(t, s, k, o).Blob(); !ok {
+					t.Fatal("track not a blob again after refetching")
+				}
+			}
+		})
+	}
+}
+
+func TestBlobVerifiedOnFirstOpenAfterStart(t *testing.T) {
+	cfg := testConfig(t)
+	s, _ := startStore(t, cfg)
+	data := content(12, 4*bs)
+	o := newOrigin(data)
+	k := keyOf("nas", "a", data)
+	fetchAll(t, s, k, o)
+	stop(t, s)
+
+	// Damage the blob and put its mtime back: only a full hash can tell.
+	path := entryFile(t, s, cfg.Dir, "blobs/")
+	flipByte(t, path, 10)
+	if err := chtimes(path, mtime); err != nil {
+		t.Fatal(err)
+	}
+	s2, reg := startStore(t, cfg)
+	got, err := readAll(open(t, s2, k, o), k.Size, 4096)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read: %v", err)
+	}
+	if metric(t, reg, "musicfs_cache_integrity_failures_total") != 1 {
+		t.Fatal("damage not detected")
+	}
+}
+
+func TestScrubDropsDamagedBlob(t *testing.T) {
+	cfg := testConfig(t)
+	s, _ := startStore(t, cfg)
+	data := content(13, 8*bs)
+	k := keyOf("nas", "scrubbed", data)
+	fetchAll(t, s, k, newOrigin(data))
+	stop(t, s)
+	flipByte(t, entryFile(t, s, cfg.Dir, "blobs/"), 5*bs)
+
+	cfg.ScrubRate = 1 << 30
+	s2, reg := startStore(t, cfg)
+	deadline := time.Now().Add(10 * time.Second)
+	for metric(t, reg, "musicfs_cache_integrity_failures_total") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("scrub did not find the damaged blob")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, complete := s2.Cached(k); complete {
+		t.Fatal("damaged blob still cached")
+	}
+	if len(s2.Entries()) != 0 {
+		t.Fatalf("entries left: %+v", s2.Entries())
+	}
+}
+
+func TestScrubKeepsIntactBlobs(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.ScrubRate = 1 << 30
+	s, reg := startStore(t, cfg)
+	data := content(14, 8*bs)
+	k := keyOf("nas", "fine", data)
+	fetchAll(t, s, k, newOrigin(data))
+	stop(t, s)
+	s2, _ := startStore(t, cfg)
+	o := newOrigin(data)
+	o.offline.Store(true)
+	// The scrub and the first open both hash it; neither finds a fault.
+	mustReadAll(t, open(t, s2, k, o), data)
+	if metric(t, reg, "musicfs_cache_integrity_failures_total") != 0 {
+		t.Fatal("intact blob reported damaged")
+	}
+}

@@ -1,0 +1,71 @@
+package cas
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	hits, misses        prometheus.Counter
+	hitBytes, missBytes prometheus.Counter
+	originBytes         *prometheus.CounterVec
+	integrity           prometheus.Counter
+	uncached            prometheus.Counter
+	fetchSeconds        prometheus.Histogram
+	bytes               prometheus.GaugeFunc
+}
+
+// newMetrics creates the store's collectors and registers them with reg
+// (nil: not registered, for use without fx). usage feeds the bytes gauge.
+func newMetrics(reg prometheus.Registerer, usage func() float64) (*metrics, error) {
+	m := &metrics{
+		hits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_cache_hits_total",
+			Help: "Reads served entirely from the cache.",
+		}),
+		misses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_cache_misses_total",
+			Help: "Reads that needed at least one block from the origin.",
+		}),
+		hitBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_cache_hit_bytes_total",
+			Help: "Bytes served from the cache.",
+		}),
+		missBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_cache_miss_bytes_total",
+			Help: "Bytes served from blocks fetched from the origin for the read.",
+		}),
+		originBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "musicfs_origin_read_bytes_total",
+			Help: "Bytes read from origins by the cache fetcher.",
+		}, []string{"origin"}),
+		integrity: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_cache_integrity_failures_total",
+			Help: "Cached blocks and blobs whose content did not match their hash; they were dropped.",
+		}),
+		uncached: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_cache_store_failures_total",
+			Help: "Fetched blocks served without being stored (cache full, write error).",
+		}),
+		fetchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "musicfs_cache_fetch_seconds",
+			Help:    "Time to fetch one block from the origin, including the wait for a fetch slot.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		bytes: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "musicfs_cache_bytes",
+			Help: "Disk space allocated to blobs and fill files.",
+		}, usage),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.hits, m.misses, m.hitBytes, m.missBytes, m.originBytes,
+		m.integrity, m.uncached, m.fetchSeconds, m.bytes} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register cas metrics: %w", err)
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,55 @@
+package cas_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/musicfs/musicfs/modules/cas"
+)
+
+func TestModule(t *testing.T) {
+	cfg := cas.Config{Dir: filepath.Join(t.TempDir(), "cache")}
+	var s *cas.Store
+	app := fxtest.New(t, cas.Module,
+		fx.Supply(cfg),
+		fx.Provide(
+			func() *zap.Logger { return zaptest.NewLogger(t) },
+			func() prometheus.Registerer { return prometheus.NewRegistry() },
+		),
+		fx.Populate(&s),
+	)
+	app.RequireStart()
+	if _, err := os.Stat(filepath.Join(cfg.Dir, "manifests.db")); err != nil {
+		t.Fatal(err)
+	}
+	data := content(50, 3*bs)
+	k := keyOf("nas", "m", data)
+	mustReadAll(t, open(t, s, k, newOrigin(data)), data)
+	app.RequireStop()
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  cas.Config
+		ok   bool
+	}{
+		{"dir only", cas.Config{Dir: "/x"}, true},
+		{"no dir", cas.Config{}, false},
+		{"negative block size", cas.Config{Dir: "/x", BlockSize: -1}, false},
+		{"negative timeout", cas.Config{Dir: "/x", ReadTimeout: -1}, false},
+		{"negative scrub rate", cas.Config{Dir: "/x", ScrubRate: -1}, false},
+	}
+	for _, tc := range tests {
+		if err := tc.cfg.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%s: Validate() = %v", tc.name, err)
+		}
+	}
+}

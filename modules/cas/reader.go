@@ -1,0 +1,381 @@
+package cas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/zeebo/blake3"
+	"go.uber.org/zap"
+)
+
+// maxAttempts bounds how often one read re-resolves a block whose state
+// changed under it (dropped, promoted, refetched) before giving up.
+const maxAttempts = 4
+
+// Reader reads one track through the store. Its methods are safe for
+// concurrent use.
+type Reader struct {
+	s   *Store
+	t   *track // nil for an empty track
+	key Key
+	src *source
+
+	blob   atomic.Pointer[blobFile] // the verified blob, once the track is complete
+	closed atomic.Bool
+	// spare is the last block fetched but not stored (cache full), so the
+	// small reads that follow are not each a fetch of the whole block.
+	spare atomic.Pointer[spareBlock]
+
+	mu    sync.Mutex // guards fills and files
+	fills []*fill    // fill files this Reader holds open
+	files []*os.File // blob files it opened
+}
+
+type spareBlock struct {
+	fl  *fill
+	i   int
+	buf []byte
+}
+
+// blobFile is a Reader's descriptor of its track's blob, valid while the
+// track's generation is unchanged (a dropped blob bumps it).
+type blobFile struct {
+	f   *os.File
+	b   *blob
+	gen uint64
+}
+
+// Open returns a Reader of k. Nothing is read from the origin until a read
+// needs a block that is not cached; open is called then. A complete blob is
+// opened and, if its file changed since it was last hashed (or was not
+// hashed since start), verified here.
+func (s *Store) Open(k Key, open Opener) (*Reader, error) {
+	if k.Size < 0 {
+		return nil, fmt.Errorf("open %s: negative size", k)
+	}
+	r := &Reader{s: s, key: k, src: &source{open: open}}
+	if k.Size == 0 {
+		return r, nil
+	}
+	t, err := s.acquire(k)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", k, err)
+	}
+	r.t = t
+	if _, err := r.useBlob(); err != nil {
+		// Not fatal: reads try again, and fall back to fetching.
+		s.log.Warn("open cached blob", zap.Stringer("track", k), zap.Error(err))
+	}
+	return r, nil
+}
+
+// Size is the track's size.
+func (r *Reader) Size() int64 { return r.key.Size }
+
+// Blob returns the complete, verified blob, for FUSE passthrough; false
+// while the track is partial. The Reader owns the file and closes it.
+func (r *Reader) Blob() (*os.File, bool) {
+	if r.t == nil || r.closed.Load() {
+		return nil, false
+	}
+	bf, err := r.useBlob()
+	if err != nil || bf == nil {
+		return nil, false
+	}
+	return bf.f, true
+}
+
+// Close releases the Reader's files and its hold on the track. Fetches it
+// started and others share finish on their own.
+func (r *Reader) Close() error {
+	if r.closed.Swap(true) {
+		return nil
+	}
+	r.mu.Lock()
+	fills, files := r.fills, r.files
+	r.fills, r.files = nil, nil
+	r.mu.Unlock()
+	for _, fl := range fills {
+		fl.close()
+	}
+	for _, f := range files {
+		_ = f.Close()
+	}
+	r.src.close()
+	if r.t != nil {
+		r.s.release(r.t)
+	}
+	return nil
+}
+
+// ReadAt reads like io.ReaderAt (io.EOF at the end of the track). A
+// complete blob is read with one pread; a partial track block by block,
+// each checked against its hash or fetched from the origin.
+func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	if r.closed.Load() {
+		return 0, os.ErrClosed
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("read %s: negative offset %d", r.key, off)
+	}
+	if off >= r.key.Size {
+		return 0, io.EOF
+	}
+	want, eof := p, error(nil)
+	if rest := r.key.Size - off; int64(len(p)) > rest {
+		want, eof = p[:rest], io.EOF
+	}
+	s, t := r.s, r.t
+	s.touch(t)
+	if bf := r.blob.Load(); bf != nil && bf.gen == t.gen.Load() {
+		n, err := bf.f.ReadAt(want, off)
+		if n == len(want) {
+			s.m.hits.Inc()
+			s.m.hitBytes.Add(float64(n))
+			return n, eof
+		}
+		if r.closed.Load() {
+			return 0, os.ErrClosed
+		}
+		// A verified blob that reads short or fails is damaged: drop it; the
+		// block path below fetches the track again.
+		s.dropBlob(bf.b, fmt.Sprintf("read at %d: %d of %d bytes: %v", off, n, len(want), err), true)
+	}
+	done, missed := 0, false
+	for done < len(want) {
+		n, fromOrigin, err := r.readSome(context.Background(), want[done:], off+int64(done))
+		if fromOrigin {
+			missed = true
+			s.m.missBytes.Add(float64(n))
+		} else {
+			s.m.hitBytes.Add(float64(n))
+		}
+		done += n
+		if err != nil {
+			s.m.misses.Inc()
+			return done, err
+		}
+	}
+	if missed {
+		s.m.misses.Inc()
+	} else {
+		s.m.hits.Inc()
+	}
+	return done, eof
+}
+
+// readSome serves a prefix of p, at pos, from one block (or from the blob).
+func (r *Reader) readSome(ctx context.Context, p []byte, pos int64) (n int, fromOrigin bool, err error) {
+	s, t := r.s, r.t
+	for attempt := 1; ; attempt++ {
+		if attempt > maxAttempts {
+			return 0, false, fmt.Errorf("read %s at %d: cached block keeps changing", r.key, pos)
+		}
+		bf, err := r.useBlob()
+		if err != nil {
+			return 0, false, err
+		}
+		if bf != nil {
+			n, err := bf.f.ReadAt(p, pos)
+			if n == len(p) {
+				return n, false, nil
+			}
+			if r.closed.Load() {
+				return 0, false, os.ErrClosed
+			}
+			s.dropBlob(bf.b, fmt.Sprintf("read at %d: %d of %d bytes: %v", pos, n, len(p), err), true)
+			continue
+		}
+
+		s.mu.Lock()
+		fl := t.fill
+		if fl == nil { // promoted since useBlob looked
+			s.mu.Unlock()
+			continue
+		}
+		i := int(pos / fl.blockSize)
+		boff, blen := fl.span(i)
+		boff = pos - boff
+		n = int(min(int64(len(p)), blen-boff))
+		present, h, verified, st := fl.present[i], fl.hashes[i], fl.verified[i], fl.stamp
+		s.mu.Unlock()
+
+		if present {
+			ok, err := r.readPresent(fl, i, p[:n], boff, h, verified, st)
+			if errors.Is(err, errGone) {
+				continue
+			}
+			if err != nil {
+				return 0, false, err
+			}
+			if ok {
+				return n, false, nil
+			}
+		}
+		if sp := r.spare.Load(); sp != nil && sp.fl == fl && sp.i == i {
+			copy(p[:n], sp.buf[boff:])
+			return n, true, nil
+		}
+		res, err := s.fetchBlock(ctx, t, fl, i, r.src)
+		if err != nil {
+			return 0, false, err
+		}
+		if res.buf == nil { // present meanwhile, or the fill was replaced
+			continue
+		}
+		if !res.stored {
+			r.spare.Store(&spareBlock{fl, i, res.buf})
+		}
+		copy(p[:n], res.buf[boff:])
+		return n, true, nil
+	}
+}
+
+// readPresent serves dst from present block i of fl, at boff within the
+// block. A block not verified under the file's current stamp is read whole
+// and hashed first; on a mismatch it is dropped and readPresent reports
+// false, so the caller fetches it again.
+func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen]byte, verified bool, st stamp) (bool, error) {
+	s := r.s
+	f, fd, err := r.fillFile(fl)
+	if err != nil {
+		return false, err
+	}
+	cur, err := fstat(fd)
+	if err != nil {
+		return false, fmt.Errorf("stat fill file %s: %w", fl.id, err)
+	}
+	off, blen := fl.span(i)
+	if verified && cur.same(st) {
+		if m, err := f.ReadAt(dst, off+boff); m != len(dst) {
+			s.corruptBlock(r.t, fl, i, h, fmt.Sprintf("short read: %d of %d bytes: %v", m, len(dst), err))
+			return false, nil
+		}
+		return true, nil
+	}
+	bp := s.getBuf(blen)
+	defer s.putBuf(bp)
+	buf := (*bp)[:blen]
+	if m, err := f.ReadAt(buf, off); m != len(buf) {
+		s.corruptBlock(r.t, fl, i, h, fmt.Sprintf("short read: %d of %d bytes: %v", m, len(buf), err))
+		return false, nil
+	}
+	if blake3.Sum256(buf) != h {
+		s.corruptBlock(r.t, fl, i, h, "content does not match its hash")
+		return false, nil
+	}
+	copy(dst, buf[boff:])
+	s.mu.Lock()
+	if r.t.fill == fl && fl.present[i] && fl.hashes[i] == h {
+		fl.checkStampLocked(cur)
+		fl.verified[i] = true
+	}
+	s.mu.Unlock()
+	return true, nil
+}
+
+// fillFile returns fl's file, opening it for this Reader on first use; the
+// Reader keeps it open until Close.
+func (r *Reader) fillFile(fl *fill) (*os.File, int, error) {
+	r.mu.Lock()
+	for _, h := range r.fills {
+		if h == fl {
+			r.mu.Unlock()
+			return fl.f, fl.fd, nil // stable while this Reader's use is open
+		}
+	}
+	r.mu.Unlock()
+	f, fd, err := fl.open(r.s)
+	if err != nil {
+		return nil, 0, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed.Load() {
+		fl.close()
+		return nil, 0, os.ErrClosed
+	}
+	for _, h := range r.fills {
+		if h == fl { // another goroutine of this Reader opened it meanwhile
+			fl.close()
+			return f, fd, nil
+		}
+	}
+	r.fills = append(r.fills, fl)
+	return f, fd, nil
+}
+
+// useBlob returns the Reader's descriptor of the track's verified blob,
+// opening (and if needed verifying) it; nil while the track is partial.
+func (r *Reader) useBlob() (*blobFile, error) {
+	t := r.t
+	if bf := r.blob.Load(); bf != nil && bf.gen == t.gen.Load() {
+		return bf, nil
+	}
+	s := r.s
+	s.mu.Lock()
+	b, gen := t.blob, t.gen.Load()
+	s.mu.Unlock()
+	if b == nil {
+		return nil, nil
+	}
+	f, err := s.openBlob(b)
+	if f == nil || err != nil {
+		return nil, err
+	}
+	bf := &blobFile{f: f, b: b, gen: gen}
+	r.mu.Lock()
+	if r.closed.Load() {
+		r.mu.Unlock()
+		_ = f.Close()
+		return nil, os.ErrClosed
+	}
+	r.files = append(r.files, f)
+	r.mu.Unlock()
+	r.blob.Store(bf)
+	return bf, nil
+}
+
+// corruptBlock drops present block i of fl, whose content did not match
+// hash h, unless that was already done.
+func (s *Store) corruptBlock(t *track, fl *fill, i int, h [hashLen]byte, reason string) {
+	s.mu.Lock()
+	if t.fill != fl || !fl.present[i] || fl.hashes[i] != h {
+		s.mu.Unlock()
+		return
+	}
+	fl.unmarkLocked(i)
+	first := !t.loggedCorrupt
+	t.loggedCorrupt = true
+	id := fl.id
+	s.enqueue(func(tx *boltTx) error { return tx.Bucket(bucketBlocks).Delete(blockKey(id, i)) })
+	s.mu.Unlock()
+	s.m.integrity.Inc()
+	if first {
+		s.log.Warn("cached block is damaged; dropped and fetched again (logged once per track)",
+			zap.Stringer("track", t.key), zap.Int("block", i), zap.String("reason", reason))
+	}
+}
+
+func (s *Store) getBuf(n int64) *[]byte {
+	if n <= s.cfg.BlockSize {
+		if b, ok := s.bufs.Get().(*[]byte); ok {
+			return b
+		}
+		b := make([]byte, s.cfg.BlockSize)
+		return &b
+	}
+	b := make([]byte, n)
+	return &b
+}
+
+func (s *Store) putBuf(b *[]byte) {
+	if int64(cap(*b)) == s.cfg.BlockSize {
+		s.bufs.Put(b)
+	}
+}

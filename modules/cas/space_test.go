@@ -1,0 +1,89 @@
+package cas_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/musicfs/musicfs/modules/cas"
+)
+
+// space is a cas.Space that refuses the first `fail` calls (-1: all).
+type space struct {
+	fail  int64
+	calls atomic.Int64
+}
+
+func (sp *space) MakeRoom(need int64) error {
+	if n := sp.calls.Add(1); sp.fail < 0 || n <= sp.fail {
+		return fmt.Errorf("need %d: %w", need, cas.ErrNoSpace)
+	}
+	return nil
+}
+
+func TestNoRoomServesUncached(t *testing.T) {
+	s, reg := startStore(t, testConfig(t))
+	sp := &space{fail: -1}
+	s.SetSpace(sp)
+	data := content(30, 6*bs+3)
+	o := newOrigin(data)
+	k := keyOf("nas", "nospace", data)
+	mustReadAll(t, open(t, s, k, o), data)
+	if present, _ := s.Cached(k); present != 0 || s.Usage() != 0 {
+		t.Fatalf("stored %d bytes (usage %d) with no room", present, s.Usage())
+	}
+	if got := sp.calls.Load(); got != 14 {
+		t.Fatalf("MakeRoom called %d times, want 14 (twice per block)", got)
+	}
+	if got := metric(t, reg, "musicfs_cache_store_failures_total"); got != 7 {
+		t.Fatalf("store failures = %v, want 7", got)
+	}
+	if err := s.Fetch(t.Context(), k, o.open, 0, k.Size); !errors.Is(err, cas.ErrNoSpace) {
+		t.Fatalf("Fetch with no room: %v, want ErrNoSpace", err)
+	}
+}
+
+func TestRoomMadeOnRetryIsUsed(t *testing.T) {
+	s, _ := startStore(t, testConfig(t))
+	s.SetSpace(&space{fail: 1})
+	data := content(31, 2*bs)
+	k := keyOf("nas", "retry", data)
+	mustReadAll(t, open(t, s, k, newOrigin(data)), data)
+	if present, _ := s.Cached(k); present != k.Size {
+		t.Fatalf("present %d, want %d: the retry after MakeRoom should store", present, k.Size)
+	}
+}
+
+// TestDiskFullServesUncached puts the cache on a tiny tmpfs, so block
+// writes really fail with ENOSPC.
+func TestDiskFullServesUncached(t *testing.T) {
+	mnt := filepath.Join(t.TempDir(), "small")
+	if err := os.Mkdir(mnt, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=64k"); err != nil {
+		t.Skipf("cannot mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(mnt, syscall.MNT_DETACH) })
+
+	cfg := testConfig(t)
+	cfg.Dir = filepath.Join(mnt, "cache")
+	s, reg := startStore(t, cfg)
+	data := content(32, 64*bs) // 256 KiB: four times the filesystem
+	k := keyOf("nas", "big", data)
+	mustReadAll(t, open(t, s, k, newOrigin(data)), data)
+	if metric(t, reg, "musicfs_cache_store_failures_total") == 0 {
+		t.Fatal("no store failure on a full disk")
+	}
+	// What was stored is served from the cache; the rest from the origin.
+	o := newOrigin(data)
+	mustReadAll(t, open(t, s, k, o), data)
+	present, _ := s.Cached(k)
+	if present == 0 || present == k.Size || o.bytes.Load() != k.Size-present {
+		t.Fatalf("present %d of %d, second play read %d from the origin", present, k.Size, o.bytes.Load())
+	}
+}

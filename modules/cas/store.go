@@ -1,0 +1,455 @@
+// Package cas is the content-addressed store behind every cached read.
+//
+// A track (Key) is fetched from its origin in fixed-size blocks into a
+// per-track fill file; each block's BLAKE3 hash is recorded in the manifest
+// and checked when the block is served. When every block is present the
+// track is hashed whole and the fill file is renamed to blobs/ab/abcd…, named
+// by that hash, so identical files share one blob. Manifests live in a bbolt
+// database in the cache directory.
+//
+// The in-memory state (Store.mu) is authoritative while the store runs; the
+// database follows it asynchronously and is reconciled with the files at
+// Start. A lost write only ever loses cached data: every byte served from
+// the cache is checked against a hash first.
+package cas
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/sync/singleflight"
+)
+
+// Params are the dependencies of New. Lifecycle and Registerer may be nil
+// when the store is used without fx.
+type Params struct {
+	fx.In
+
+	Config     Config
+	Logger     *zap.Logger
+	Lifecycle  fx.Lifecycle
+	Registerer prometheus.Registerer
+}
+
+// Space is consulted before every block write. The cache module implements
+// it (LRU eviction, max_size, min_free); it may call Store.Remove.
+type Space interface {
+	MakeRoom(need int64) error
+}
+
+// Entry is one removable unit of the store: a blob or a fill file.
+type Entry struct {
+	ID         string    // blobs/ab/abcd… or fill/<id>: the file's path under Dir
+	Bytes      int64     // allocated on disk (st_blocks × 512)
+	LastAccess time.Time // latest Open or ReadAt of any of its tracks
+	Keys       []Key     // tracks whose manifest names it; none for a retired blob
+	InUse      bool      // an open Reader, a running fetch or a promotion uses it
+}
+
+// Store is the content-addressed store. Its methods are safe for concurrent
+// use.
+type Store struct {
+	cfg   Config
+	log   *zap.Logger
+	m     *metrics
+	space atomic.Pointer[spaceBox]
+
+	flights  singleflight.Group // block fetches, by fill id and block
+	verifies singleflight.Group // whole-blob verification, by hash
+	bufs     sync.Pool          // *[]byte of cfg.BlockSize, for verifying blocks
+	usage    atomic.Int64       // allocated bytes of all entries
+	warnedAt atomic.Int64       // unix ns of the last "serving uncached" warning
+	stuck    atomic.Int64       // origin calls abandoned at the timeout, still blocked
+
+	db     *bolt.DB
+	q      queue
+	ctx    context.Context // cancelled by Stop: scrub, slot waits
+	cancel context.CancelFunc
+	// wg counts flights, promotions and background loops. Add happens under
+	// mu while !stopping, so Stop's Wait never races an Add.
+	wg        sync.WaitGroup
+	writeDone chan struct{}
+
+	mu        sync.Mutex // guards everything below; never held across I/O
+	started   bool
+	stopping  bool
+	tracks    map[string]*track              // by encodeKey
+	paths     map[string]map[*track]struct{} // by pathOf: every version of a file
+	fills     map[string]*track              // by fill id
+	blobs     map[string]*blob               // by hash, including retired ones
+	promoting map[string]int                 // blob hash → promotions under way
+	removing  map[string]chan struct{}       // entry id → closed once its file is gone
+	sems      map[string]*semaphore.Weighted // per origin
+	flushedAt int64                          // unix ns of the last access-time flush
+}
+
+type spaceBox struct{ Space }
+
+// track is one Key's state: a blob or a fill, never both.
+type track struct {
+	key    Key
+	enc    string
+	access atomic.Int64  // unix ns of the last Open or ReadAt
+	gen    atomic.Uint64 // bumped when the track's blob is dropped
+
+	// Guarded by Store.mu.
+	refs          int  // open Readers, flights, promotions
+	retired       bool // a newer version of the file exists; retire at refs 0
+	blob          *blob
+	fill          *fill
+	promoting     bool
+	promoDone     chan struct{} // closed when the running promotion ends
+	loggedCorrupt bool
+}
+
+// blob is a complete file named by its hash.
+type blob struct {
+	hash   string
+	size   int64
+	bytes  int64
+	access int64 // persisted or inherited from retired tracks (unix ns)
+	tracks map[*track]struct{}
+	// The blob was hashed whole while its file had this stamp. Until the file
+	// changes, it is trusted without rehashing (the design's rule for blobs
+	// served by passthrough; the daemon serves them the same way).
+	stamp    stamp
+	verified bool
+}
+
+func (s *Store) touch(t *track) {
+	now := time.Now().UnixNano()
+	if now-t.access.Load() >= int64(time.Millisecond) {
+		t.access.Store(now)
+	}
+}
+
+// New builds a store; it does no I/O. Start opens it.
+func New(p Params) (*Store, error) {
+	if err := p.Config.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		cfg:       p.Config.withDefaults(),
+		log:       p.Logger,
+		tracks:    map[string]*track{},
+		paths:     map[string]map[*track]struct{}{},
+		fills:     map[string]*track{},
+		blobs:     map[string]*blob{},
+		promoting: map[string]int{},
+		removing:  map[string]chan struct{}{},
+		sems:      map[string]*semaphore.Weighted{},
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	m, err := newMetrics(p.Registerer, func() float64 { return float64(s.usage.Load()) })
+	if err != nil {
+		return nil, err
+	}
+	s.m = m
+	s.q.wake = make(chan struct{}, 1)
+	if p.Lifecycle != nil {
+		p.Lifecycle.Append(fx.StartStopHook(s.Start, s.Stop))
+	}
+	return s, nil
+}
+
+// SetSpace installs the guard consulted before every block write. The cache
+// module calls it at construction (a constructor dependency would be a cycle).
+func (s *Store) SetSpace(sp Space) {
+	if sp == nil {
+		s.space.Store(nil)
+		return
+	}
+	s.space.Store(&spaceBox{sp})
+}
+
+func (s *Store) makeRoom(need int64) error {
+	if b := s.space.Load(); b != nil {
+		return b.MakeRoom(need)
+	}
+	return nil
+}
+
+// Usage returns the allocated bytes of all blobs and fill files.
+func (s *Store) Usage() int64 { return s.usage.Load() }
+
+func (s *Store) path(rel string) string { return filepath.Join(s.cfg.Dir, filepath.FromSlash(rel)) }
+
+// acquire returns k's track with a reference taken, creating it (partial,
+// empty) if the store has no manifest for k. Creating a new version of a
+// file retires the manifests of its older versions.
+func (s *Store) acquire(k Key) (*track, error) {
+	enc := encodeKey(k)
+	var unlink []string
+	s.mu.Lock()
+	if !s.started || s.stopping {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	t := s.tracks[enc]
+	if t == nil {
+		t = &track{key: k, enc: enc}
+		t.fill = s.newFillLocked(t, s.cfg.BlockSize)
+		s.tracks[enc] = t
+		p := pathOf(k)
+		for old := range s.paths[p] {
+			if old.refs > 0 {
+				old.retired = true
+				continue
+			}
+			unlink = append(unlink, s.dropTrackLocked(old)...)
+		}
+		if s.paths[p] == nil {
+			s.paths[p] = map[*track]struct{}{}
+		}
+		s.paths[p][t] = struct{}{}
+	}
+	t.refs++
+	s.maybePromoteLocked(t)
+	s.mu.Unlock()
+	s.touch(t)
+	s.unlink(unlink)
+	return t, nil
+}
+
+// release drops a reference taken by acquire (or by a flight or promotion).
+func (s *Store) release(t *track) {
+	var unlink []string
+	s.mu.Lock()
+	t.refs--
+	if t.refs == 0 && t.retired {
+		unlink = s.dropTrackLocked(t)
+	}
+	s.mu.Unlock()
+	s.unlink(unlink)
+}
+
+func (s *Store) unlink(rels []string) {
+	for _, rel := range rels {
+		if err := os.Remove(s.path(rel)); err != nil && !os.IsNotExist(err) {
+			s.log.Warn("remove cache file", zap.String("file", rel), zap.Error(err))
+		}
+	}
+}
+
+func newFillID() string {
+	var b [fillIDLen / 2]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newFillLocked gives t a new, empty fill (not on disk until its first
+// block is written).
+func (s *Store) newFillLocked(t *track, blockSize int64) *fill {
+	fl := newFill(newFillID(), t.key.Size, blockSize)
+	s.fills[fl.id] = t
+	return fl
+}
+
+// dropTrackLocked forgets t and its manifest. Its blob stays, possibly with
+// no track left, for eviction; its fill file is returned for unlinking.
+// t must not be in use.
+func (s *Store) dropTrackLocked(t *track) (unlink []string) {
+	if s.tracks[t.enc] == t {
+		delete(s.tracks, t.enc)
+	}
+	if ps := s.paths[pathOf(t.key)]; ps != nil {
+		delete(ps, t)
+		if len(ps) == 0 {
+			delete(s.paths, pathOf(t.key))
+		}
+	}
+	enc := t.enc
+	s.enqueue(func(tx *bolt.Tx) error { return tx.Bucket(bucketManifests).Delete([]byte(enc)) })
+	if b := t.blob; b != nil {
+		delete(b.tracks, t)
+		b.access = max(b.access, t.access.Load())
+		t.blob = nil
+	}
+	if fl := t.fill; fl != nil {
+		unlink = s.dropFillLocked(fl)
+		t.fill = nil
+	}
+	return unlink
+}
+
+// dropFillLocked forgets a fill and its block records; it returns the file
+// to unlink if there is one.
+func (s *Store) dropFillLocked(fl *fill) (unlink []string) {
+	fl.gone.Store(true)
+	delete(s.fills, fl.id)
+	id := fl.id
+	s.enqueue(func(tx *bolt.Tx) error { return deleteBlocks(tx, id) })
+	s.enqueue(func(tx *bolt.Tx) error { return tx.Bucket(bucketAccess).Delete([]byte(fillRel(id))) })
+	if fl.onDisk {
+		s.usage.Add(-fl.bytes)
+		fl.onDisk = false
+		return []string{fillRel(fl.id)}
+	}
+	return nil
+}
+
+// Cached reports how many bytes of k are present and whether k is complete.
+func (s *Store) Cached(k Key) (present int64, complete bool) {
+	if k.Size == 0 {
+		return 0, true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tracks[encodeKey(k)]
+	switch {
+	case t == nil:
+		return 0, false
+	case t.blob != nil:
+		return k.Size, true
+	default:
+		return t.fill.presentBytes, false
+	}
+}
+
+// Entries lists every blob and fill file, for eviction.
+func (s *Store) Entries() []Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Entry, 0, len(s.blobs)+len(s.fills))
+	for _, b := range s.blobs {
+		e := Entry{ID: blobRel(b.hash), Bytes: b.bytes, InUse: s.promoting[b.hash] > 0}
+		last := b.access
+		for t := range b.tracks {
+			e.Keys = append(e.Keys, t.key)
+			last = max(last, t.access.Load())
+			e.InUse = e.InUse || t.refs > 0
+		}
+		e.LastAccess = time.Unix(0, last)
+		out = append(out, e)
+	}
+	for id, t := range s.fills {
+		fl := t.fill
+		if fl == nil || fl.id != id || !fl.onDisk {
+			continue
+		}
+		out = append(out, Entry{
+			ID:         fillRel(id),
+			Bytes:      fl.bytes,
+			LastAccess: time.Unix(0, t.access.Load()),
+			Keys:       []Key{t.key},
+			InUse:      t.refs > 0 || t.promoting,
+		})
+	}
+	return out
+}
+
+// Remove deletes an entry (its file and the manifests naming it) and returns
+// the allocated bytes freed. It returns an error wrapping ErrInUse if an open
+// Reader, a running fetch or a promotion uses the entry, and one wrapping
+// fs.ErrNotExist for an unknown id.
+func (s *Store) Remove(id string) (freed int64, err error) {
+	s.mu.Lock()
+	var unlink []string
+	switch {
+	case strings.HasPrefix(id, blobIDPre):
+		hash := id[strings.LastIndexByte(id, '/')+1:]
+		b := s.blobs[hash]
+		if b == nil || blobRel(hash) != id {
+			s.mu.Unlock()
+			return 0, fmt.Errorf("remove %s: %w", id, fs.ErrNotExist)
+		}
+		inUse := s.promoting[hash] > 0
+		for t := range b.tracks {
+			inUse = inUse || t.refs > 0
+		}
+		if inUse {
+			s.mu.Unlock()
+			return 0, fmt.Errorf("remove %s: %w", id, ErrInUse)
+		}
+		for t := range b.tracks {
+			s.dropTrackLocked(t)
+		}
+		freed = b.bytes
+		s.forgetBlobLocked(b)
+		unlink = []string{id}
+	case strings.HasPrefix(id, fillIDPre):
+		t := s.fills[strings.TrimPrefix(id, fillIDPre)]
+		if t == nil || t.fill == nil || fillRel(t.fill.id) != id {
+			s.mu.Unlock()
+			return 0, fmt.Errorf("remove %s: %w", id, fs.ErrNotExist)
+		}
+		if t.refs > 0 || t.promoting {
+			s.mu.Unlock()
+			return 0, fmt.Errorf("remove %s: %w", id, ErrInUse)
+		}
+		freed = t.fill.bytes
+		unlink = s.dropTrackLocked(t)
+	default:
+		s.mu.Unlock()
+		return 0, fmt.Errorf("remove %s: %w", id, fs.ErrNotExist)
+	}
+	done := make(chan struct{})
+	s.removing[id] = done
+	s.mu.Unlock()
+
+	for _, rel := range unlink {
+		if e := os.Remove(s.path(rel)); e != nil && !os.IsNotExist(e) {
+			err = fmt.Errorf("remove %s: %w", id, e)
+		}
+	}
+	s.mu.Lock()
+	delete(s.removing, id)
+	close(done)
+	s.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	return freed, nil
+}
+
+// forgetBlobLocked removes b from the maps and the accounting; the caller
+// unlinks the file, with removing[id] set so promotions wait for it.
+func (s *Store) forgetBlobLocked(b *blob) {
+	delete(s.blobs, b.hash)
+	s.usage.Add(-b.bytes)
+	id := blobRel(b.hash)
+	s.enqueue(func(tx *bolt.Tx) error { return tx.Bucket(bucketAccess).Delete([]byte(id)) })
+}
+
+// sem returns origin's fetch slots.
+func (s *Store) sem(origin string) *semaphore.Weighted {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.sems[origin]
+	if w == nil {
+		w = semaphore.NewWeighted(int64(s.cfg.FetchConcurrency))
+		s.sems[origin] = w
+	}
+	return w
+}
+
+// warnUncached logs that a block was served without being stored, at most
+// once a minute.
+func (s *Store) warnUncached(k Key, err error) {
+	now := time.Now().UnixNano()
+	last := s.warnedAt.Load()
+	if now-last < int64(time.Minute) || !s.warnedAt.CompareAndSwap(last, now) {
+		return
+	}
+	s.log.Warn("cache full or unwritable; serving from the origin uncached (logged once a minute)",
+		zap.Stringer("track", k), zap.Error(err))
+}
+
+// Dir is the cache directory.
+func (s *Store) Dir() string { return s.cfg.Dir }
