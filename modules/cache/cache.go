@@ -1,0 +1,424 @@
+// Package cache keeps the content-addressed store within its limits: it
+// accounts allocated bytes, evicts least recently used entries to stay under
+// cache.max_size and keep cache.min_free of the filesystem free, never
+// evicts pinned or in-use data, and fetches pinned tracks in full in the
+// background.
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/musicfs/musicfs/modules/origins"
+	"github.com/musicfs/musicfs/modules/tree"
+)
+
+// Params are the cache module's dependencies.
+type Params struct {
+	fx.In
+
+	Config     Config
+	Store      Store
+	Tree       *tree.Tree
+	Origins    origins.Set
+	Logger     *zap.Logger
+	Lifecycle  fx.Lifecycle `optional:"true"` // nil without fx: call Start/Stop
+	Registerer prometheus.Registerer
+	Options    Options `optional:"true"`
+}
+
+// Cache is the store's Space: every block write asks it for room first.
+type Cache struct {
+	cfg     Config
+	opt     Options
+	store   Store
+	tree    *tree.Tree
+	origins origins.Set
+	log     *zap.Logger
+	pins    *pinMatcher
+
+	pinned atomic.Pointer[pinSet]    // nil until resolved
+	status atomic.Pointer[PinStatus] // nil until the first pin pass
+
+	// mu guards the bookkeeping of removals, which lets concurrent
+	// MakeRoom calls count on each other's evictions instead of each
+	// evicting for the same shortfall. It is never held across a Store
+	// call.
+	mu       sync.Mutex
+	removing map[string]bool   // entries whose removal is in flight
+	epoch    uint64            // completed removals
+	gone     map[string]uint64 // entry removed → epoch after its removal
+	readers  map[uint64]int    // listings in progress, by the epoch they began at
+
+	kick         chan struct{} // a write was granted: check the limits soon
+	statfsFailed atomic.Bool   // logged; cleared when statfs works again
+	overLimit    atomic.Bool   // the background check could not meet the limits
+
+	evictions, evictedBytes prometheus.Counter
+	pinnedBytes, maxBytes   prometheus.Gauge
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New validates the configuration, registers the metrics and installs the
+// cache as the store's Space. It does no I/O.
+func New(p Params) (*Cache, error) {
+	if err := p.Config.Validate(); err != nil {
+		return nil, err
+	}
+	pins, err := compilePins(p.Config.Pin)
+	if err != nil { // unreachable: Validate checked the patterns
+		return nil, err
+	}
+	c := &Cache{
+		cfg:      p.Config,
+		opt:      p.Options.withDefaults(),
+		store:    p.Store,
+		tree:     p.Tree,
+		origins:  p.Origins,
+		log:      p.Logger,
+		pins:     pins,
+		removing: map[string]bool{},
+		gone:     map[string]uint64{},
+		readers:  map[uint64]int{},
+		kick:     make(chan struct{}, 1),
+		evictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_cache_evictions_total", Help: "Cache entries evicted to respect max_size or min_free.",
+		}),
+		evictedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_cache_evicted_bytes_total", Help: "Allocated bytes freed by evictions.",
+		}),
+		pinnedBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "musicfs_cache_pinned_bytes", Help: "Bytes of pinned tracks present in the cache.",
+		}),
+		maxBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "musicfs_cache_max_bytes", Help: "The configured cache.max_size.",
+		}),
+	}
+	if c.log == nil {
+		c.log = zap.NewNop()
+	}
+	c.maxBytes.Set(float64(c.cfg.MaxSize))
+	if p.Registerer != nil {
+		for _, m := range []prometheus.Collector{c.evictions, c.evictedBytes, c.pinnedBytes, c.maxBytes} {
+			if err := p.Registerer.Register(m); err != nil {
+				return nil, fmt.Errorf("register cache metrics: %w", err)
+			}
+		}
+	}
+	p.Store.SetSpace(c)
+	if p.Lifecycle != nil {
+		p.Lifecycle.Append(fx.StartStopHook(c.Start, c.Stop))
+	}
+	return c, nil
+}
+
+// Start resolves the pins against the current tree and starts the
+// background limit check and the pin worker.
+func (c *Cache) Start(context.Context) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.wg.Go(func() { c.supervise(ctx, "limit check", c.checkLoop) })
+	if c.pins != nil && c.tree != nil {
+		w := c.newPinWorker()
+		// Resolved before Start returns, so that MakeRoom spares the pins
+		// from the first write on.
+		c.safely("pin resolution", func() { w.refresh() })
+		c.wg.Go(func() { c.supervise(ctx, "pin worker", w.run) })
+	}
+	return nil
+}
+
+// Stop cancels the background work and waits for it (or for ctx).
+func (c *Cache) Stop(ctx context.Context) error {
+	if c.cancel == nil {
+		return nil
+	}
+	c.cancel()
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop cache workers: %w", ctx.Err())
+	}
+}
+
+// supervise runs a background task until ctx is done, restarting it with
+// backoff if it panics.
+func (c *Cache) supervise(ctx context.Context, name string, run func(context.Context)) {
+	delay := time.Second
+	for ctx.Err() == nil {
+		if !c.safely(name, func() { run(ctx) }) {
+			return // returned normally: ctx is done
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		delay = min(2*delay, time.Minute)
+	}
+}
+
+// safely runs fn and reports whether it panicked, after logging the panic.
+func (c *Cache) safely(name string, fn func()) (panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error(name+" panicked", zap.Any("panic", r), zap.String("stack", string(debug.Stack())))
+			panicked = true
+		}
+	}()
+	fn()
+	return false
+}
+
+// MakeRoom evicts least recently used entries, never pinned or in-use ones,
+// until need more bytes fit under max_size with min_free left on the
+// filesystem. It returns an error wrapping ErrNoSpace if that is
+// impossible; then nothing was evicted for it.
+func (c *Cache) MakeRoom(need int64) error {
+	if err := c.makeRoom(need, false); err != nil {
+		return err
+	}
+	if need > 0 {
+		select { // concurrent grants may overshoot by a block each: trim after
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// makeRoom does MakeRoom's work. With partial set (the background check) it
+// evicts whatever it can even when that is not enough.
+//
+// The usage that decides is summed from one listing of the entries, so it
+// is consistent with it: a listed entry whose removal is in flight, or
+// completed since the listing began, counts as freed; a removed entry the
+// listing no longer shows was never counted. Concurrent calls thus count on
+// each other's evictions without counting any of them twice.
+//
+// Room granted but not yet written is invisible to the listing, so
+// concurrent grants may overshoot max_size by a block each; the check
+// after writes trims that.
+func (c *Cache) makeRoom(need int64, partial bool) error {
+	disk, diskOK := c.disk()
+	if c.shortfall(c.store.Usage(), disk, diskOK, need) <= 0 {
+		return nil // the common case, without a listing
+	}
+	var short int64
+	for range 3 { // again only if a victim could not be removed
+		ep := c.beginRead()
+		entries := c.store.Entries()
+		disk, diskOK = c.disk()
+		slices.SortFunc(entries, func(a, b Entry) int {
+			if d := a.LastAccess.Compare(b.LastAccess); d != 0 {
+				return d
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		pinned := c.pinned.Load()
+
+		c.mu.Lock()
+		var usage, freeing int64
+		for _, e := range entries {
+			usage += e.Bytes
+			if c.freeing(e.ID, ep) {
+				freeing += e.Bytes
+			}
+		}
+		disk.Avail += freeing
+		short = c.shortfall(usage-freeing, disk, diskOK, need)
+		var victims []Entry
+		var got int64
+		for _, e := range entries {
+			if got >= short {
+				break
+			}
+			if e.InUse || e.Bytes <= 0 || c.freeing(e.ID, ep) || pinned.has(e) {
+				continue
+			}
+			victims = append(victims, e)
+			got += e.Bytes
+		}
+		if short > 0 && (len(victims) == 0 || got < short && !partial) {
+			victims = nil // evicting would not make enough room
+		}
+		for _, v := range victims {
+			c.removing[v.ID] = true
+		}
+		c.endRead(ep)
+		c.mu.Unlock()
+
+		switch {
+		case short <= 0:
+			return nil
+		case len(victims) == 0:
+			return fmt.Errorf("%w: %d more bytes needed, %d evictable (the rest is pinned or in use)", ErrNoSpace, short, got)
+		case c.evict(victims):
+			if got < short {
+				return fmt.Errorf("%w: %d more bytes needed, %d evicted (the rest is pinned or in use)", ErrNoSpace, short, got)
+			}
+			return nil
+		}
+		// A victim could not be removed (a reader opened it): look again.
+	}
+	return fmt.Errorf("%w: %d more bytes needed; entries could not be removed", ErrNoSpace, short)
+}
+
+// freeing reports whether the entry's removal is in flight or completed
+// after a listing begun at epoch ep. Called with mu held.
+func (c *Cache) freeing(id string, ep uint64) bool {
+	return c.removing[id] || c.gone[id] > ep
+}
+
+// beginRead registers a listing begun at the current epoch, so that the
+// removals completed meanwhile are remembered until it ends.
+func (c *Cache) beginRead() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readers[c.epoch]++
+	return c.epoch
+}
+
+// endRead ends a listing begun at ep and forgets the removals that no
+// listing in progress can show. Called with mu held.
+func (c *Cache) endRead(ep uint64) {
+	if c.readers[ep]--; c.readers[ep] == 0 {
+		delete(c.readers, ep)
+	}
+	oldest := c.epoch
+	for e := range c.readers {
+		oldest = min(oldest, e)
+	}
+	for id, g := range c.gone {
+		if g <= oldest {
+			delete(c.gone, id)
+		}
+	}
+}
+
+// shortfall is how many bytes must be freed before need more fit.
+func (c *Cache) shortfall(usage int64, disk Disk, diskOK bool, need int64) int64 {
+	short := usage + need - c.cfg.MaxSize
+	if diskOK {
+		short = max(short, c.minFree(disk.Total)-(disk.Avail-need))
+	}
+	return short
+}
+
+func (c *Cache) minFree(total int64) int64 {
+	if c.cfg.MinFreeBytes > 0 {
+		return c.cfg.MinFreeBytes
+	}
+	return int64(float64(total) * c.cfg.MinFreePercent / 100)
+}
+
+// disk stats the cache filesystem. Without an answer min_free cannot be
+// enforced; max_size still is.
+func (c *Cache) disk() (Disk, bool) {
+	if c.cfg.MinFreeBytes == 0 && c.cfg.MinFreePercent == 0 {
+		return Disk{}, false
+	}
+	d, err := c.opt.Statfs(c.cfg.Dir)
+	if err != nil {
+		if !c.statfsFailed.Swap(true) {
+			c.log.Warn("cache.min_free not enforced until the cache filesystem can be read", zap.Error(err))
+		}
+		return Disk{}, false
+	}
+	c.statfsFailed.Store(false)
+	return d, true
+}
+
+// evict removes the victims, outside the lock, and reports whether all of
+// them went.
+func (c *Cache) evict(victims []Entry) bool {
+	all := true
+	for _, v := range victims {
+		if !c.remove(v) {
+			all = false
+		}
+	}
+	return all
+}
+
+func (c *Cache) remove(v Entry) (ok bool) {
+	defer func() { // even if Remove panics: the bookkeeping must not leak
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		delete(c.removing, v.ID)
+		c.epoch++
+		if ok {
+			c.gone[v.ID] = c.epoch
+		}
+	}()
+	freed, err := c.store.Remove(v.ID)
+	switch {
+	case errors.Is(err, ErrInUse):
+		return false // a reader opened it meanwhile: it stays
+	case err != nil:
+		c.log.Warn("evict cache entry", zap.String("entry", v.ID), zap.Error(err))
+		return false
+	}
+	c.evictions.Inc()
+	c.evictedBytes.Add(float64(freed))
+	c.log.Debug("evicted", zap.String("entry", v.ID), zap.Int64("bytes", freed), zap.Time("last_access", v.LastAccess))
+	return true
+}
+
+// checkLoop enforces the limits when nothing asks: periodically, because
+// other programs may fill the filesystem, and shortly after granted writes,
+// because concurrent grants can overshoot max_size by a block each.
+func (c *Cache) checkLoop(ctx context.Context) {
+	tick := time.NewTicker(c.opt.CheckInterval)
+	defer tick.Stop()
+	for {
+		c.enforce()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-c.kick:
+			t := time.NewTimer(c.opt.TrimDelay) // let the granted writes land
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			select { // kicks during the delay are covered by this check
+			case <-c.kick:
+			default:
+			}
+		}
+	}
+}
+
+func (c *Cache) enforce() {
+	if err := c.makeRoom(0, true); err != nil {
+		if !c.overLimit.Swap(true) {
+			c.log.Warn("cache over its limits", zap.Error(err))
+		}
+		return
+	}
+	if c.overLimit.Swap(false) {
+		c.log.Info("cache back within its limits")
+	}
+}

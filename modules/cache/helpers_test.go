@@ -1,0 +1,138 @@
+package cache_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/musicfs/musicfs/modules/cache"
+	"github.com/musicfs/musicfs/modules/index"
+	"github.com/musicfs/musicfs/modules/tree"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const MiB = 1 << 20
+
+// fakeSource is an index.Source with a settable track list.
+type fakeSource struct {
+	mu      sync.Mutex
+	tracks  []*index.Track
+	updated chan struct{}
+}
+
+func newFakeSource(tracks ...*index.Track) *fakeSource {
+	return &fakeSource{tracks: tracks, updated: make(chan struct{}, 1)}
+}
+
+func (f *fakeSource) Tracks() []*index.Track {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tracks
+}
+
+func (f *fakeSource) Updated() <-chan struct{} { return f.updated }
+
+func (f *fakeSource) set(tracks ...*index.Track) {
+	f.mu.Lock()
+	f.tracks = tracks
+	f.mu.Unlock()
+	select {
+	case f.updated <- struct{}{}:
+	default:
+	}
+}
+
+// song is an audio track of origin "o" with size bytes.
+func song(rel, artist, album string, n int, title string, size int64) *index.Track {
+	return &index.Track{Origin: "o", RelPath: rel, Size: size, ModTime: modTime, Audio: true, Tagged: true,
+		Artist: artist, Album: album, Title: title, Track: n}
+}
+
+func keyOf(t *index.Track) cache.Key {
+	return cache.Key{Origin: t.Origin, RelPath: t.RelPath, Size: t.Size, ModTime: t.ModTime}
+}
+
+// startTree builds and starts a tree over src; stopped in cleanup.
+func startTree(t *testing.T, src index.Source) *tree.Tree {
+	t.Helper()
+	tr, err := tree.New(tree.Params{Source: src, Config: tree.DefaultConfig(), Logger: zap.NewNop(),
+		Registerer: prometheus.NewRegistry(), Options: tree.Options{MinInterval: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Stop(context.Background()) })
+	return tr
+}
+
+// newCache builds a Cache without fx; the caller starts it if it needs the
+// background work.
+func newCache(t *testing.T, cfg cache.Config, st cache.Store, tr *tree.Tree, set fakeSet, opt cache.Options) (*cache.Cache, *prometheus.Registry) {
+	t.Helper()
+	if cfg.Dir == "" {
+		cfg.Dir = t.TempDir()
+	}
+	if opt.Statfs == nil {
+		opt.Statfs = roomyDisk
+	}
+	reg := prometheus.NewRegistry()
+	c, err := cache.New(cache.Params{Config: cfg, Store: st, Tree: tr, Origins: set, Logger: zaptest.NewLogger(t),
+		Registerer: reg, Options: opt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, reg
+}
+
+// roomyDisk is a filesystem that never gets near min_free.
+func roomyDisk(string) (cache.Disk, error) { return cache.Disk{Total: 1 << 50, Avail: 1 << 49}, nil }
+
+func startCache(t *testing.T, c *cache.Cache) {
+	t.Helper()
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// eventually fails the test if cond does not hold within 5 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// value reads an unlabelled gauge or counter.
+func value(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			m := mf.GetMetric()[0]
+			return m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("metric %s not registered", name)
+	return 0
+}
