@@ -1,0 +1,309 @@
+package prefetch_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/musicfs/musicfs/modules/cas"
+	"github.com/musicfs/musicfs/modules/index"
+	"github.com/musicfs/musicfs/modules/origins"
+	"github.com/musicfs/musicfs/modules/prefetch"
+	"github.com/musicfs/musicfs/modules/tree"
+)
+
+const MiB = 1 << 20
+
+// call is one Fetch as the fake saw it.
+type call struct {
+	Key    prefetch.Key
+	Off, N int64
+}
+
+func (c call) String() string {
+	return fmt.Sprintf("%s/%s[%d+%d]", c.Key.Origin, c.Key.RelPath, c.Off, c.N)
+}
+
+// fakeFetcher records every call. When block is set, Fetch waits for its
+// ctx; otherwise it returns err. When open is set, it opens the origin file
+// through the given func and closes it, as the real fetcher does on a miss.
+type fakeFetcher struct {
+	block bool          // wait for ctx
+	gate  chan struct{} // if set, wait for it to close (or for ctx)
+	open  bool
+	err   error
+
+	mu    sync.Mutex
+	calls []call
+
+	started chan call    // every call, as it starts
+	ended   chan error   // every call's result, as it returns
+	running atomic.Int32 // calls in progress
+}
+
+func newFakeFetcher() *fakeFetcher {
+	return &fakeFetcher{started: make(chan call, 4096), ended: make(chan error, 4096)}
+}
+
+func (f *fakeFetcher) Fetch(ctx context.Context, k prefetch.Key, open cas.Opener, off, n int64) (err error) {
+	f.running.Add(1)
+	defer f.running.Add(-1)
+	c := call{k, off, n}
+	f.mu.Lock()
+	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+	// Never block: a broken prefetcher must fail the test, not hang it.
+	select {
+	case f.started <- c:
+	default:
+	}
+	defer func() {
+		select {
+		case f.ended <- err:
+		default:
+		}
+	}()
+	if f.open {
+		file, err := open()
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+	}
+	if f.block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return f.err
+}
+
+func (f *fakeFetcher) Calls() []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]call(nil), f.calls...)
+}
+
+// fakeSource serves a settable track list and counts Tracks calls.
+type fakeSource struct {
+	mu      sync.Mutex
+	tracks  []*index.Track
+	calls   int
+	updated chan struct{}
+}
+
+func newFakeSource(tracks ...*index.Track) *fakeSource {
+	return &fakeSource{tracks: tracks, updated: make(chan struct{}, 1)}
+}
+
+func (s *fakeSource) Tracks() []*index.Track {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	return s.tracks
+}
+
+func (s *fakeSource) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+func (s *fakeSource) Updated() <-chan struct{} { return s.updated }
+
+func (s *fakeSource) set(tracks ...*index.Track) {
+	s.mu.Lock()
+	s.tracks = tracks
+	s.mu.Unlock()
+	s.updated <- struct{}{}
+}
+
+// fakeOrigins is an origins.Set of origins whose files record their opening
+// and closing.
+type fakeOrigins struct {
+	mu     sync.Mutex
+	opened []string // origin/relpath
+	open   int      // files not closed yet
+}
+
+func (s *fakeOrigins) List() []origins.Origin { return nil }
+
+func (s *fakeOrigins) Get(name string) (origins.Origin, bool) {
+	if name == "missing" {
+		return nil, false
+	}
+	return fakeOrigin{name: name, set: s}, true
+}
+
+func (s *fakeOrigins) Opened() ([]string, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.opened...), s.open
+}
+
+type fakeOrigin struct {
+	origins.Origin // nil: only Name and Open are used
+	name           string
+	set            *fakeOrigins
+}
+
+func (o fakeOrigin) Name() string { return o.name }
+
+func (o fakeOrigin) Open(rel string) (origins.File, error) {
+	if rel == "unreadable.flac" {
+		return nil, &fs.PathError{Op: "open", Path: rel, Err: fs.ErrPermission}
+	}
+	o.set.mu.Lock()
+	defer o.set.mu.Unlock()
+	o.set.opened = append(o.set.opened, o.name+"/"+rel)
+	o.set.open++
+	return &fakeFile{set: o.set}, nil
+}
+
+type fakeFile struct {
+	set    *fakeOrigins
+	closed bool
+}
+
+func (f *fakeFile) ReadAt(p []byte, off int64) (int, error) { return 0, errors.New("not used") }
+
+func (f *fakeFile) Close() error {
+	f.set.mu.Lock()
+	defer f.set.mu.Unlock()
+	if !f.closed {
+		f.closed = true
+		f.set.open--
+	}
+	return nil
+}
+
+// track returns an audio track of album "Al" by artist "A" in origin "o".
+func track(rel string, disc, no int, size int64) *index.Track {
+	return &index.Track{Origin: "o", RelPath: rel, Size: size, ModTime: time.Unix(1e9, 0), Audio: true, Tagged: true,
+		Artist: "A", Album: "Al", Title: rel, Disc: disc, Track: no}
+}
+
+func keyOf(t *index.Track) prefetch.Key {
+	return prefetch.Key{Origin: t.Origin, RelPath: t.RelPath, Size: t.Size, ModTime: t.ModTime}
+}
+
+type harness struct {
+	p       *prefetch.Prefetcher
+	f       *fakeFetcher
+	src     *fakeSource
+	tree    *tree.Tree
+	origins *fakeOrigins
+	reg     *prometheus.Registry
+	logs    *observer.ObservedLogs
+}
+
+// start runs a tree over tracks and a started prefetcher over the tree;
+// both are stopped in cleanup.
+func start(t *testing.T, cfg prefetch.Config, f *fakeFetcher, tracks ...*index.Track) *harness {
+	t.Helper()
+	h := &harness{f: f, src: newFakeSource(tracks...), origins: &fakeOrigins{}, reg: prometheus.NewRegistry()}
+	core, logs := observer.New(zap.DebugLevel)
+	h.logs = logs
+	logger := zaptest.NewLogger(t, zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewTee(c, core)
+	})))
+	var err error
+	h.tree, err = tree.New(tree.Params{Source: h.src, Config: tree.DefaultConfig(), Logger: logger,
+		Registerer: prometheus.NewRegistry(), Options: tree.Options{MinInterval: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.tree.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := h.tree.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	<-h.tree.Swapped() // the first build's signal
+	h.p, err = prefetch.New(prefetch.Params{Config: cfg, Fetcher: f, Tree: h.tree, Source: h.src, Origins: h.origins,
+		Logger: logger.Named("prefetch"), Registerer: h.reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := h.p.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return h
+}
+
+func wait[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// none fails if something arrives on ch within a short while.
+func none[T any](t *testing.T, ch <-chan T, what string) {
+	t.Helper()
+	select {
+	case v := <-ch:
+		t.Fatalf("unexpected %s: %v", what, v)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// counter reads the counter name with the given label pairs from reg.
+func counter(t *testing.T, reg prometheus.Gatherer, name string, labels ...string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == labels[i] && lp.GetValue() == labels[i+1] {
+						found = true
+					}
+				}
+				if !found {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+		return 0
+	}
+	t.Fatalf("metric %s not registered", name)
+	return 0
+}

@@ -1,0 +1,351 @@
+// Package prefetch warms the cache ahead of playback: within an open track
+// it keeps a window beyond the last read fetched, and when a track opens it
+// fetches the head of the next tracks of its album, so that the player's
+// next open starts from local disk. It is best-effort: a bounded pool of
+// workers takes requests from a bounded queue, dropping the oldest when
+// full; a closed file's requests are cancelled; failures are counted and
+// logged at debug level, never retried in a loop.
+package prefetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/musicfs/musicfs/modules/cas"
+	"github.com/musicfs/musicfs/modules/index"
+	"github.com/musicfs/musicfs/modules/origins"
+	"github.com/musicfs/musicfs/modules/tree"
+)
+
+// Key identifies one version of an origin file: the cache's key.
+type Key = cas.Key
+
+func keyOf(t *index.Track) Key {
+	return Key{Origin: t.Origin, RelPath: t.RelPath, Size: t.Size, ModTime: t.ModTime}
+}
+
+// Fetcher is the cache as prefetch sees it.
+type Fetcher interface {
+	// Fetch makes [off, off+n) of k present in the cache. It calls open
+	// only if it needs the origin, and closes what open returned. It is
+	// single-flight inside and safe for concurrent use; it returns when
+	// ctx is done.
+	Fetch(ctx context.Context, k Key, open cas.Opener, off, n int64) error
+}
+
+var _ Fetcher = (*cas.Store)(nil)
+
+// Params are the prefetcher's dependencies.
+type Params struct {
+	fx.In
+
+	Config  Config `optional:"true"`
+	Fetcher Fetcher
+	// Tree says when the library changed: the album index is rebuilt for
+	// each new snapshot.
+	Tree *tree.Tree
+	// Source has the tags the album index is built from (a snapshot
+	// exposes files, not tags).
+	Source     index.Source
+	Origins    origins.Set
+	Logger     *zap.Logger
+	Lifecycle  fx.Lifecycle `optional:"true"` // nil when used without fx: call Start/Stop
+	Registerer prometheus.Registerer
+}
+
+// Request kinds, the label of musicfs_prefetch_requests_total.
+const (
+	kindReadAhead = "readahead"
+	kindNext      = "next"
+)
+
+// Prefetcher runs prefetch requests on a fixed pool of workers.
+type Prefetcher struct {
+	cfg     Config
+	fetcher Fetcher
+	origins origins.Set
+	log     *zap.Logger
+	current func() *tree.Snapshot // the tree's; replaced in benchmarks
+	tracks  func() []*index.Track
+
+	albums   atomic.Pointer[albumIndex]
+	building singleflight.Group
+
+	queue chan job
+	// ctx is the parent of every session's; Stop cancels it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the workers
+
+	requests             map[string]prometheus.Counter
+	errors, bytes, drops prometheus.Counter
+}
+
+// job is one queued request. run is skipped if ctx is done by the time a
+// worker gets to it; dropped, if set, is called instead when the full
+// queue pushes the job out.
+type job struct {
+	ctx     context.Context
+	run     func(ctx context.Context)
+	dropped func()
+}
+
+// New validates the configuration and registers the metrics. It does no
+// I/O; Start starts the workers.
+func New(p Params) (*Prefetcher, error) {
+	if err := p.Config.Validate(); err != nil {
+		return nil, err
+	}
+	cfg := p.Config.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	pf := &Prefetcher{
+		cfg:     cfg,
+		fetcher: p.Fetcher,
+		origins: p.Origins,
+		log:     p.Logger,
+		current: func() *tree.Snapshot { return nil },
+		tracks:  func() []*index.Track { return nil },
+		queue:   make(chan job, cfg.Queue),
+		ctx:     ctx,
+		cancel:  cancel,
+		errors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_prefetch_errors_total", Help: "Prefetch requests that failed (not counting cancelled ones).",
+		}),
+		bytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_prefetch_bytes_total", Help: "Bytes covered by prefetch requests that succeeded (already cached or fetched).",
+		}),
+		drops: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_prefetch_dropped_total", Help: "Prefetch requests dropped unrun because the queue was full.",
+		}),
+	}
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "musicfs_prefetch_requests_total", Help: "Prefetch requests run, by kind: readahead (within an open track) or next (the head of a following track).",
+	}, []string{"kind"})
+	pf.requests = map[string]prometheus.Counter{
+		kindReadAhead: requests.WithLabelValues(kindReadAhead),
+		kindNext:      requests.WithLabelValues(kindNext),
+	}
+	if pf.log == nil {
+		pf.log = zap.NewNop()
+	}
+	if p.Tree != nil {
+		pf.current = p.Tree.Current
+	}
+	if p.Source != nil {
+		pf.tracks = p.Source.Tracks
+	}
+	if p.Registerer != nil {
+		for _, c := range []prometheus.Collector{requests, pf.errors, pf.bytes, pf.drops} {
+			if err := p.Registerer.Register(c); err != nil {
+				cancel()
+				return nil, fmt.Errorf("register prefetch metrics: %w", err)
+			}
+		}
+	}
+	if p.Lifecycle != nil {
+		p.Lifecycle.Append(fx.StartStopHook(pf.Start, pf.Stop))
+	}
+	return pf, nil
+}
+
+// Start starts the workers.
+func (p *Prefetcher) Start(context.Context) error {
+	for range p.cfg.Workers {
+		p.wg.Go(p.work)
+	}
+	return nil
+}
+
+// Stop cancels every request, queued or running, and waits for the
+// workers (or for ctx).
+func (p *Prefetcher) Stop(ctx context.Context) error {
+	p.cancel()
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop prefetch workers: %w", ctx.Err())
+	}
+}
+
+func (p *Prefetcher) work() {
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case j := <-p.queue:
+			p.run(j)
+		}
+	}
+}
+
+// run runs one job. A panic (in the fetcher, say) fails that request only.
+func (p *Prefetcher) run(j job) {
+	if j.ctx.Err() != nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			p.errors.Inc()
+			p.log.Error("prefetch panicked", zap.Any("panic", r), zap.String("stack", string(debug.Stack())))
+		}
+	}()
+	j.run(j.ctx)
+}
+
+// enqueue queues j without blocking; when the queue is full the oldest job
+// makes room.
+func (p *Prefetcher) enqueue(j job) {
+	if p.ctx.Err() != nil {
+		return
+	}
+	for range 2 { // a second try: the one after making room
+		select {
+		case p.queue <- j:
+			return
+		default:
+		}
+		select {
+		case old := <-p.queue:
+			p.drop(old)
+		default:
+		}
+	}
+	p.drop(j) // others filled the room first
+}
+
+func (p *Prefetcher) drop(j job) {
+	p.drops.Inc()
+	if j.dropped != nil {
+		j.dropped()
+	}
+}
+
+// fetch runs one request and accounts for it.
+func (p *Prefetcher) fetch(ctx context.Context, kind string, k Key, off, n int64) error {
+	p.requests[kind].Inc()
+	err := p.fetcher.Fetch(ctx, k, p.opener(k), off, n)
+	switch {
+	case err == nil:
+		p.bytes.Add(float64(n))
+	case ctx.Err() != nil:
+		// Cancelled (file closed, shutdown): not a failure.
+	default:
+		p.errors.Inc()
+		// Debug: an offline or slow origin fails every request, and the
+		// reads that matter report it already.
+		p.log.Debug("prefetch failed", zap.String("kind", kind), zap.String("origin", k.Origin),
+			zap.String("path", k.RelPath), zap.Int64("off", off), zap.Int64("len", n), zap.Error(err))
+	}
+	return err
+}
+
+// opener opens k's origin file when the fetcher asks for it.
+func (p *Prefetcher) opener(k Key) cas.Opener {
+	return func() (origins.File, error) {
+		var o origins.Origin
+		ok := false
+		if p.origins != nil {
+			o, ok = p.origins.Get(k.Origin)
+		}
+		if !ok {
+			return nil, fmt.Errorf("open %s in origin %q: %w", k.RelPath, k.Origin, errUnknownOrigin)
+		}
+		return o.Open(k.RelPath)
+	}
+}
+
+var errUnknownOrigin = errors.New("no such origin")
+
+// Opened returns the Session of a track just opened, which the file handle
+// keeps, tells of its reads, and must Close on release (it holds a context
+// until then). Prefetching starts once the reads look like playback (see
+// Config.PlayAfter). Only t's identity (origin, path, size, mtime) is used:
+// fusefs may build t from a tree node. It never blocks: the album lookup
+// runs on a worker.
+func (p *Prefetcher) Opened(t *index.Track) *Session {
+	if p == nil || t == nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(p.ctx)
+	s := newSession(p, ctx, cancel, keyOf(t))
+	if p.cfg.NextTracks > 0 {
+		id := fileID{t.Origin, t.RelPath}
+		s.onPlay = func() { p.enqueue(job{ctx: ctx, run: func(ctx context.Context) { p.fetchNext(ctx, id) }}) }
+	}
+	if p.cfg.PlayAfter < 0 {
+		s.play()
+	}
+	return s
+}
+
+// OpenedNode is Opened for a file node of the tree.
+func (p *Prefetcher) OpenedNode(n *tree.Node) *Session {
+	if n == nil || n.Dir {
+		return nil
+	}
+	return p.Opened(&index.Track{Origin: n.Origin(), RelPath: n.RelPath(), Size: n.Size(), ModTime: n.ModTime()})
+}
+
+// fetchNext fetches the heads of the tracks after id in its album, in play
+// order. The first failure ends it: the next track is most likely on the
+// same offline origin, or would meet the same full cache.
+func (p *Prefetcher) fetchNext(ctx context.Context, id fileID) {
+	for _, t := range p.next(id) {
+		if ctx.Err() != nil {
+			return
+		}
+		n := min(p.cfg.Head, t.Size)
+		if n <= 0 {
+			continue
+		}
+		if err := p.fetch(ctx, kindNext, keyOf(t), 0, n); err != nil {
+			return
+		}
+	}
+}
+
+// next returns the tracks whose heads to fetch after id.
+func (p *Prefetcher) next(id fileID) []*index.Track {
+	return p.albumIndex().next(id, p.cfg.NextTracks)
+}
+
+// albumIndex returns the album index of the current snapshot, building it
+// on the first call after a swap. Concurrent callers share one build; no
+// lock is held while it runs.
+func (p *Prefetcher) albumIndex() *albumIndex {
+	snap := p.current()
+	if a := p.albums.Load(); a != nil && a.snap == snap {
+		return a
+	}
+	v, _, _ := p.building.Do("", func() (any, error) {
+		snap := p.current()
+		if a := p.albums.Load(); a != nil && a.snap == snap {
+			return a, nil
+		}
+		// The snapshot is taken before the tracks: if the index moves on
+		// meanwhile, the next snapshot brings a rebuild.
+		began := time.Now()
+		a := buildAlbums(snap, p.tracks())
+		p.albums.Store(a)
+		p.log.Debug("album index built", zap.Int("albums", a.albums), zap.Int("tracks", len(a.order)),
+			zap.Duration("took", time.Since(began)))
+		return a, nil
+	})
+	return v.(*albumIndex)
+}
