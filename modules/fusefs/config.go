@@ -7,4 +7,11 @@ type Config struct {
 	Mountpoint  string
 	AllowOther  bool
 	ReadTimeout time.Duration
+	// Uncached names the origins served directly, bypassing the cache
+	// (`cache: false`: fast local disks).
+	Uncached []string
+	// NoPassthrough makes the daemon serve complete cached files itself
+	// instead of handing them to the kernel (FUSE passthrough). Tests use it
+	// to exercise the fallback taken when the kernel or privileges refuse.
+	NoPassthrough bool
 }

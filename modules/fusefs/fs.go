@@ -15,8 +15,10 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/janitor"
 	"github.com/musicfs/musicfs/modules/origins"
+	"github.com/musicfs/musicfs/modules/prefetch"
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
@@ -37,6 +39,9 @@ type FS struct {
 	log        *zap.Logger
 	tree       *tree.Tree
 	origins    origins.Set
+	store      *cas.Store           // nil: no cache
+	prefetch   *prefetch.Prefetcher // nil: no prefetching
+	uncached   map[string]bool      // origins that bypass the cache
 	metrics    *metrics
 	shutdowner fx.Shutdowner
 	owner      fuse.Owner
@@ -60,11 +65,18 @@ func New(p Params) (*FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("register fusefs metrics: %w", err)
 	}
+	uncached := make(map[string]bool, len(p.Config.Uncached))
+	for _, o := range p.Config.Uncached {
+		uncached[o] = true
+	}
 	return &FS{
 		cfg:        p.Config,
 		log:        p.Logger,
 		tree:       p.Tree,
 		origins:    p.Origins,
+		store:      p.Store,
+		prefetch:   p.Prefetch,
+		uncached:   uncached,
 		metrics:    m,
 		shutdowner: p.Shutdowner,
 		owner:      fuse.Owner{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())},
@@ -74,7 +86,11 @@ func New(p Params) (*FS, error) {
 // Start mounts the filesystem and returns once the mount answers requests.
 func (f *FS) Start(ctx context.Context) error {
 	f.started = time.Now()
-	f.root = &dirNode{fsys: f, ino: f.tree.Current().Root().Ino}
+	// The snapshot the kernel may start caching from: swaps after it are
+	// invalidated against it, even one that lands before the invalidation
+	// goroutine first runs.
+	served := f.tree.Current()
+	f.root = &dirNode{fsys: f, ino: served.Root().Ino}
 	timeout, negative := cacheTimeout, negativeTimeout
 	opts := &fs.Options{
 		MountOptions: fuse.MountOptions{
@@ -123,7 +139,7 @@ func (f *FS) Start(ctx context.Context) error {
 	f.cancel = cancel
 	f.wg.Add(2)
 	go f.watchServe()
-	go f.invalidate(wctx)
+	go f.invalidate(wctx, served)
 	f.log.Info("mounted", zap.String("mountpoint", f.cfg.Mountpoint), zap.Int("tracks", f.tree.Current().Tracks()))
 	return nil
 }

@@ -9,25 +9,45 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/origins"
+	"github.com/musicfs/musicfs/modules/prefetch"
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
 var (
 	_ = (fs.FileReader)((*fileHandle)(nil))
 	_ = (fs.FileReleaser)((*fileHandle)(nil))
+	_ = (fs.FilePassthroughFder)((*fileHandle)(nil))
 	_ = (fs.FileReaddirenter)((*dirHandle)(nil))
 	_ = (fs.FileLookuper)((*dirHandle)(nil))
 	_ = (fs.FileSeekdirer)((*dirHandle)(nil))
 )
 
-// fileHandle is an open origin file. It keeps a copy of the tree node it was
+// fileHandle is an open file. It keeps a copy of the tree node it was
 // opened from, so it reads on correctly across snapshot swaps.
 type fileHandle struct {
-	fsys *FS
-	ino  uint64
-	node tree.Node
-	file origins.File
+	fsys     *FS
+	ino      uint64
+	node     tree.Node
+	file     origins.File      // the origin file, or cached
+	cached   *cas.Reader       // nil when the origin bypasses the cache
+	prefetch *prefetch.Session // nil without prefetching
+}
+
+// PassthroughFd hands a complete, verified cached file to the kernel, which
+// then serves reads from it at page-cache speed without asking us. go-fuse
+// asks once per open and falls back to Read if the kernel refuses.
+func (h *fileHandle) PassthroughFd() (int, bool) {
+	if h.cached == nil || h.fsys.cfg.NoPassthrough {
+		return 0, false
+	}
+	blob, ok := h.cached.Blob()
+	if !ok {
+		return 0, false
+	}
+	h.fsys.metrics.passthrough.Inc()
+	return int(blob.Fd()), true
 }
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (_ fuse.ReadResult, errno syscall.Errno) {
@@ -36,11 +56,17 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (_ fuse.R
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, h.fsys.toErrno(opRead, h.ino, err)
 	}
+	if h.prefetch != nil {
+		h.prefetch.Read(off, int64(n))
+	}
 	return fuse.ReadResultData(dest[:n]), 0
 }
 
 func (h *fileHandle) Release(ctx context.Context) (errno syscall.Errno) {
 	defer h.fsys.track(opRelease, h.ino, h.fsys.begin(), &errno)
+	if h.prefetch != nil {
+		h.prefetch.Close()
+	}
 	if err := h.file.Close(); err != nil {
 		return h.fsys.toErrno(opRelease, h.ino, err)
 	}

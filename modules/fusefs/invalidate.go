@@ -13,11 +13,10 @@ import (
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
-// invalidate follows snapshot swaps and tells the kernel to forget what
-// changed: the long cache timeouts are only safe because of this.
-func (f *FS) invalidate(ctx context.Context) {
+// invalidate follows snapshot swaps after prev and tells the kernel to
+// forget what changed: the long cache timeouts are only safe because of this.
+func (f *FS) invalidate(ctx context.Context, prev *tree.Snapshot) {
 	defer f.wg.Done()
-	prev := f.tree.Current()
 	for {
 		select {
 		case <-ctx.Done():

@@ -32,6 +32,8 @@ type metrics struct {
 	latency [opCount]prometheus.Observer
 	errors  *prometheus.CounterVec
 	panics  prometheus.Counter
+	// passthrough counts opens handed to the kernel (FUSE passthrough).
+	passthrough prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -49,8 +51,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "musicfs_fuse_panics_total",
 			Help: "Panics recovered inside FUSE requests (each answered with EIO).",
 		}),
+		passthrough: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_fuse_passthrough_opens_total",
+			Help: "Opens of complete cached files handed to the kernel (FUSE passthrough).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{hist, m.errors, m.panics} {
+	for _, c := range []prometheus.Collector{hist, m.errors, m.panics, m.passthrough} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -8,8 +8,10 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/janitor"
 	"github.com/musicfs/musicfs/modules/origins"
+	"github.com/musicfs/musicfs/modules/prefetch"
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
@@ -33,4 +35,9 @@ type Params struct {
 	// Janitor is only a dependency for ordering: it must have cleared the
 	// mountpoint before we mount.
 	Janitor *janitor.Janitor
+	// Store serves file contents through the local cache; without it every
+	// read goes to the origin.
+	Store *cas.Store `optional:"true"`
+	// Prefetch keeps what a player reads next warm in the cache.
+	Prefetch *prefetch.Prefetcher `optional:"true"`
 }

@@ -2,11 +2,15 @@ package fusefs
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/musicfs/musicfs/modules/cas"
+	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
@@ -149,15 +153,43 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (_ fs.FileHandle, _ u
 	if tn == nil || tn.Dir {
 		return nil, 0, syscall.ENOENT
 	}
-	o, ok := n.fsys.origins.Get(tn.Origin())
-	if !ok {
-		return nil, 0, syscall.ENOENT
-	}
-	file, err := o.Open(tn.RelPath())
+	h, err := n.fsys.open(n.ino, tn)
 	if err != nil {
 		return nil, 0, n.fsys.toErrno(opOpen, n.ino, err)
 	}
 	// The tree is static between swaps and a swap that changes this file
 	// invalidates its pages, so the kernel may keep them across opens.
-	return &fileHandle{fsys: n.fsys, ino: n.ino, node: *tn, file: file}, fuse.FOPEN_KEEP_CACHE, 0
+	// (go-fuse drops the flag again when the file is passed through.)
+	return h, fuse.FOPEN_KEEP_CACHE, 0
+}
+
+// open opens a file node's contents: through the cache unless its origin
+// bypasses it, in which case the origin file is opened here and now.
+func (f *FS) open(ino uint64, tn *tree.Node) (*fileHandle, error) {
+	t := tn.Track()
+	o, ok := f.origins.Get(t.Origin)
+	if !ok {
+		return nil, fmt.Errorf("origin %q is not configured: %w", t.Origin, os.ErrNotExist)
+	}
+	h := &fileHandle{fsys: f, ino: ino, node: *tn}
+	if f.store == nil || f.uncached[t.Origin] {
+		file, err := o.Open(t.RelPath)
+		if err != nil {
+			return nil, err
+		}
+		h.file = file
+		return h, nil
+	}
+	// The origin is opened only if a block must come from it, so cached
+	// music plays while the origin is offline.
+	r, err := f.store.Open(cas.Key{Origin: t.Origin, RelPath: t.RelPath, Size: t.Size, ModTime: t.ModTime},
+		func() (origins.File, error) { return o.Open(t.RelPath) })
+	if err != nil {
+		return nil, err
+	}
+	h.file, h.cached = r, r
+	if f.prefetch != nil && t.Audio {
+		h.prefetch = f.prefetch.Opened(t)
+	}
+	return h, nil
 }
