@@ -6,6 +6,8 @@ package app
 import (
 	"go.uber.org/fx"
 
+	"github.com/musicfs/musicfs/modules/cache"
+	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/config"
 	"github.com/musicfs/musicfs/modules/fusefs"
 	"github.com/musicfs/musicfs/modules/index"
@@ -14,6 +16,7 @@ import (
 	"github.com/musicfs/musicfs/modules/metrics"
 	"github.com/musicfs/musicfs/modules/notify"
 	"github.com/musicfs/musicfs/modules/origins"
+	"github.com/musicfs/musicfs/modules/prefetch"
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
@@ -26,16 +29,24 @@ func Options(cfg *config.Config) fx.Option {
 		logging.Module,
 		metrics.Module,
 		janitor.Module,
+		cas.Module,
+		cache.Module,
+		prefetch.Module,
 		origins.Module,
 		index.Module,
 		tree.Module,
 		fusefs.Module,
 		// Before notify: a SIGHUP sent as soon as READY is seen must find
-		// its handler, not kill the daemon.
-		fx.Module("hangup", fx.Invoke(registerHangup)),
+		// its handler, not kill the daemon; and notify's STOPPING=1 comes
+		// before everything else stops.
+		fx.Module("hangup", fx.Invoke(registerHangup, registerFollow)),
 		notify.Module,
+		// After notify: the first hooks to run once READY is sent.
+		fx.Module("scan", fx.Invoke(registerScanAfterReady)),
 		fx.Provide(
 			func(f *fusefs.FS) notify.Prober { return f },
+			func(s *cas.Store) cache.Store { return s },
+			func(s *cas.Store) prefetch.Fetcher { return s },
 			newStatus,
 		),
 	)

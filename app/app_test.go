@@ -61,7 +61,7 @@ func TestStartAndStopOrder(t *testing.T) {
 	h := &hooks{}
 	fxtest.New(t, app.Options(cfg), fx.WithLogger(func() fxevent.Logger { return h })).RequireStart().RequireStop()
 
-	want := []string{"logging.", "janitor.", "origins.", "index.", "tree.", "fusefs.", "app.(*hangup).", "notify."}
+	want := []string{"logging.", "janitor.", "cas.", "origins.(*Registry)", "index.", "tree.", "fusefs.", "app.(*hangup).", "notify."}
 	check := func(what string, got []string, want []string) {
 		t.Helper()
 		pos := -1
@@ -78,7 +78,7 @@ func TestStartAndStopOrder(t *testing.T) {
 	}
 	check("start", h.starts, want)
 	// The janitor has nothing to stop.
-	check("stop", h.stop, []string{"notify.", "fusefs.", "tree.", "index.", "origins.", "logging."})
+	check("stop", h.stop, []string{"notify.", "fusefs.", "tree.", "index.", "origins.(*Registry)", "cas.", "logging."})
 }
 
 func indexContaining(list []string, sub string) int {

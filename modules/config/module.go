@@ -3,7 +3,10 @@ package config
 import (
 	"go.uber.org/fx"
 
+	"github.com/musicfs/musicfs/modules/cache"
+	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/fusefs"
+	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/janitor"
 	"github.com/musicfs/musicfs/modules/logging"
 	"github.com/musicfs/musicfs/modules/metrics"
@@ -19,6 +22,9 @@ var Module = fx.Module("config",
 			return origins.Config{Origins: c.Origins, ReadTimeout: c.ReadTimeout}
 		},
 		func(c *Config) tree.Config { return tree.Config{Views: c.Views} },
+		func(c *Config) index.Config {
+			return index.Config{StateDir: c.StateDir, ReadTimeout: c.ReadTimeout}
+		},
 		func(c *Config) logging.Config {
 			l := c.Log
 			l.StateDir = c.StateDir
@@ -26,7 +32,20 @@ var Module = fx.Module("config",
 		},
 		func(c *Config) metrics.Config { return c.Metrics },
 		func(c *Config) fusefs.Config {
-			return fusefs.Config{Mountpoint: c.Mountpoint, AllowOther: c.AllowOther, ReadTimeout: c.ReadTimeout}
+			var uncached []string
+			for _, o := range c.Origins {
+				if !o.Cache {
+					uncached = append(uncached, o.Name)
+				}
+			}
+			return fusefs.Config{Mountpoint: c.Mountpoint, AllowOther: c.AllowOther, ReadTimeout: c.ReadTimeout, Uncached: uncached}
+		},
+		func(c *Config) cas.Config {
+			return cas.Config{Dir: c.Cache.Dir, ReadTimeout: c.ReadTimeout, ScrubRate: int64(c.Cache.ScrubRate)}
+		},
+		func(c *Config) cache.Config {
+			return cache.Config{Dir: c.Cache.Dir, MaxSize: int64(c.Cache.MaxSize), MinFreeBytes: int64(c.Cache.MinFree.Bytes),
+				MinFreePercent: c.Cache.MinFree.Percent, Pin: c.Cache.Pin}
 		},
 		func(c *Config) janitor.Config {
 			return janitor.Config{Mountpoint: c.Mountpoint, StatTimeout: JanitorStatTimeout}

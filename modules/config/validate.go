@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"time"
+
+	"github.com/musicfs/musicfs/modules/cache"
 )
 
 var originNameRE = regexp.MustCompile(`^[a-z0-9_-]+$`)
@@ -80,13 +81,7 @@ func (c *Config) Validate() error {
 	if p := c.Cache.MinFree.Percent; p < 0 || p >= 100 || math.IsNaN(p) {
 		add("cache.min_free: %v%% must be between 0%% and 100%%", p)
 	}
-	for i, p := range c.Cache.Pin {
-		if p == "" {
-			add("cache.pin[%d]: must not be empty", i)
-		} else if _, err := path.Match(p, ""); err != nil {
-			add("cache.pin[%d]: %q is not a valid pattern", i, p)
-		}
-	}
+	errs = append(errs, cache.ValidatePin(c.Cache.Pin))
 	if c.ReadTimeout <= 0 {
 		add("read_timeout: must be > 0")
 	}
