@@ -20,8 +20,9 @@ const (
 
 // daemon is a musicfs process mounted over one origin named "lib".
 type daemon struct {
-	mp   string // mountpoint
-	proc *daemontest.Proc
+	mp, lib, state, cache string // mountpoint, origin, state_dir, cache.dir
+	proc                  *daemontest.Proc
+	stopped               bool
 }
 
 // startDaemon runs the musicfs binary over lib and returns once it has sent
@@ -30,18 +31,29 @@ type daemon struct {
 func startDaemon(tb testing.TB, lib string) *daemon {
 	tb.Helper()
 	mounttest.RequireFUSE(tb)
-	d := &daemon{mp: filepath.Join(tb.TempDir(), "music")}
+	d := &daemon{mp: filepath.Join(tb.TempDir(), "music"), lib: lib, state: tb.TempDir(), cache: tb.TempDir()}
 	// Registered before stop, so it runs after it: a last resort only.
 	mounttest.CleanupMount(tb, d.mp)
-	d.proc = daemontest.Start(tb, nil, "--mountpoint", d.mp, "--origin", "lib="+lib,
-		"--state-dir", tb.TempDir(), "--cache-dir", tb.TempDir(), "--log-level", "warn")
+	d.start(tb)
+	return d
+}
+
+// start runs the binary over d's directories and waits for READY=1.
+func (d *daemon) start(tb testing.TB) {
+	tb.Helper()
+	d.stopped = false
+	d.proc = daemontest.Start(tb, nil, "--mountpoint", d.mp, "--origin", "lib="+d.lib,
+		"--state-dir", d.state, "--cache-dir", d.cache, "--log-level", "warn")
 	tb.Cleanup(func() { d.stop(tb) })
 	d.proc.WaitReady(tb, readyTimeout)
-	return d
 }
 
 // stop sends SIGTERM and waits for a clean exit and the mount to be gone.
 func (d *daemon) stop(tb testing.TB) {
+	if d.stopped {
+		return
+	}
+	d.stopped = true
 	select {
 	case <-d.proc.Done():
 		tb.Errorf("musicfs exited before the benchmark ended (%v):\n%s", d.proc.Err(), d.proc.Output())

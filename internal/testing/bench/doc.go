@@ -1,11 +1,15 @@
-// Package bench holds the performance benchmarks of issue 2: the musicfs
-// binary mounted over generated libraries, each operation measured on the
-// mount and on the origin directory in the same run and printed as a ratio.
+// Package bench holds the performance benchmarks: the musicfs daemon
+// mounted over generated libraries, each operation measured on the mount
+// and, where one exists, on the origin directory in the same run, and
+// printed as a ratio with its target.
 //
 //	task bench
 //	go test -run '^$' -bench . -benchtime 1x -timeout 30m ./internal/testing/bench/
 //
-// The libraries (about 1 GB of large files and 20,000 small tracks) are
-// written to temporary directories on the filesystem of os.TempDir. The
-// benchmarks need root and /dev/fuse; without them they are skipped.
+// BenchmarkSequentialRead (about 1 GB of large files) and BenchmarkCache
+// (an album behind an injected slow origin) measure reads;
+// BenchmarkLibrary100k (100,000 small tracks) the scan, walks, memory,
+// restart and change latency. The libraries are written to temporary
+// directories on the filesystem of os.TempDir. The benchmarks need root and
+// /dev/fuse; without them they are skipped.
 package bench

@@ -61,6 +61,18 @@ func TestBenchHarness(t *testing.T) {
 	if r.origin <= 0 || r.mount <= 0 || r.cold <= 0 || r.direct <= 0 {
 		t.Errorf("read throughputs %+v: want all > 0", r)
 	}
+
+	// A restart over the same state, then changes on the origin seen live.
+	d.stop(t)
+	d.start(t)
+	d.waitTree(t, "Artists", tracks, 10*time.Second)
+	lat, err := changeLatencies(d, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lat) != 3 {
+		t.Fatalf("%d change latencies, want 3", len(lat))
+	}
 }
 
 func TestComparison(t *testing.T) {

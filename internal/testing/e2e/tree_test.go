@@ -30,14 +30,14 @@ func TestStandardLibrary(t *testing.T) {
 		byHash[sha256.Sum256(f.Data)] = f.RelPath
 	}
 	var got strings.Builder
-	for _, p := range walkFiles(t, d.mp, ".") {
-		data := readFile(t, d.path(p))
+	for _, p := range walkFiles(t, d.Mountpoint, ".") {
+		data := readFile(t, d.Path(p))
 		rel, ok := byHash[sha256.Sum256(data)]
 		if !ok {
 			t.Errorf("%s: %d bytes that match no origin file", p, len(data))
 			continue
 		}
-		if want := readFile(t, filepath.Join(d.lib, rel)); !bytes.Equal(data, want) {
+		if want := readFile(t, filepath.Join(d.Lib, rel)); !bytes.Equal(data, want) {
 			t.Errorf("%s differs from origin %s", p, rel)
 		}
 		got.WriteString(p + "\t<- " + rel + "\n")
@@ -59,7 +59,7 @@ func TestStandardLibrary(t *testing.T) {
 
 func TestWritesGetEROFS(t *testing.T) {
 	d := startDaemon(t, writeLib(t, audiogen.StandardLibrary()))
-	file := d.path("Artists/John Coltrane/Blue Train (1957)/01 Blue Train.flac")
+	file := d.Path("Artists/John Coltrane/Blue Train (1957)/01 Blue Train.flac")
 	dir := filepath.Dir(file)
 	for _, tc := range []struct {
 		name string
@@ -72,7 +72,7 @@ func TestWritesGetEROFS(t *testing.T) {
 		{"unlink", func() error { return os.Remove(file) }},
 		{"rename", func() error { return os.Rename(file, filepath.Join(dir, "moved.flac")) }},
 		{"mkdir", func() error { return os.Mkdir(filepath.Join(dir, "sub"), 0o755) }},
-		{"rmdir", func() error { return os.Remove(d.path("Genres")) }},
+		{"rmdir", func() error { return os.Remove(d.Path("Genres")) }},
 		{"chmod", func() error { return os.Chmod(file, 0o777) }},
 		{"chown", func() error { return os.Chown(file, 1, 1) }},
 		{"utimes", func() error { return unix.UtimesNano(file, []unix.Timespec{{}, {}}) }},
@@ -83,7 +83,7 @@ func TestWritesGetEROFS(t *testing.T) {
 			t.Errorf("%s: %v, want EROFS", tc.name, err)
 		}
 	}
-	if len(readFile(t, filepath.Join(d.lib, "John Coltrane/Blue Train/01 Blue Train.flac"))) == 0 {
+	if len(readFile(t, filepath.Join(d.Lib, "John Coltrane/Blue Train/01 Blue Train.flac"))) == 0 {
 		t.Fatal("origin file damaged")
 	}
 }
