@@ -79,6 +79,11 @@ func (ix *Index) scan(ctx context.Context, only map[string]bool) bool {
 	}
 	ix.progress.begin(start, total)
 	defer ix.progress.end()
+	names := make([]string, len(list))
+	for i, o := range list {
+		names[i] = o.Name()
+	}
+	ix.log.Info("scan started", zap.Strings("origins", names), zap.Int("known_files", len(prev)))
 
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

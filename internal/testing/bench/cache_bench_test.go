@@ -21,7 +21,7 @@ const (
 	randomReads = 2000
 	headBytes   = 64 << 10
 	albumTracks = 4
-	albumTrack  = 8 << 20
+	albumTrack  = 32 << 20 // a typical FLAC track
 )
 
 // playAll reads every file from start to end with O_DIRECT, as a player
