@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/musicfs/musicfs/modules/cache"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/notify"
 	"github.com/musicfs/musicfs/modules/origins"
@@ -17,10 +18,11 @@ type status struct {
 	origins origins.Set
 	index   *index.Index
 	tree    *tree.Tree
+	cache   *cache.Cache
 }
 
-func newStatus(o origins.Set, ix *index.Index, t *tree.Tree) notify.Reporter {
-	return &status{origins: o, index: ix, tree: t}
+func newStatus(o origins.Set, ix *index.Index, t *tree.Tree, c *cache.Cache) notify.Reporter {
+	return &status{origins: o, index: ix, tree: t, cache: c}
 }
 
 // statusLine is what STATUS= shows.
@@ -30,6 +32,7 @@ type statusLine struct {
 	scanning        bool
 	files, total    int // files scanned so far; the last full scan's count (0: unknown)
 	rate            float64
+	pin             cache.PinStatus
 }
 
 func (s *status) Status() string {
@@ -44,6 +47,7 @@ func (s *status) Status() string {
 	slices.Sort(l.offline)
 	l.scanning = s.index.Stats().Scanning
 	l.files, l.total, l.rate = s.index.Progress()
+	l.pin = s.cache.PinStatus()
 	return l.String()
 }
 
@@ -52,6 +56,9 @@ func (l statusLine) String() string {
 	fmt.Fprintf(&b, "serving %d tracks from %d origins", l.tracks, l.origins)
 	if len(l.offline) > 0 {
 		fmt.Fprintf(&b, " (%d offline: %s)", len(l.offline), strings.Join(l.offline, ", "))
+	}
+	if p := l.pin; p.TracksCached < p.Tracks {
+		fmt.Fprintf(&b, "; pinned: %d of %d tracks cached", p.TracksCached, p.Tracks)
 	}
 	if !l.scanning {
 		return b.String()

@@ -83,7 +83,8 @@ func TestPinWorkerFetchesPinnedAlbum(t *testing.T) {
 	h := startModule(t, cache.Config{MaxSize: 1 << 30, Pin: []string{"Artists/Nina Simone/**"}}, src, origin, block)
 
 	eventually(t, "the pinned album cached", func() bool {
-		keys, bytes := h.cache.Pinned()
+		st := h.cache.PinStatus()
+		keys, bytes := st.Tracks, st.BytesCached
 		return keys == 2 && bytes == 2*size
 	})
 	for _, tr := range pinned {
@@ -120,7 +121,8 @@ func TestPinWorkerFetchesPinnedAlbum(t *testing.T) {
 	// A new track of the album appears in the index: it is pinned too.
 	src.set(append(append(pinned, third), other...)...)
 	eventually(t, "the new pinned track cached", func() bool {
-		keys, bytes := h.cache.Pinned()
+		st := h.cache.PinStatus()
+		keys, bytes := st.Tracks, st.BytesCached
 		return keys == 3 && bytes == 3*size
 	})
 	h.app.RequireStop()
@@ -137,7 +139,7 @@ func TestPinnedSurvivesPlayback(t *testing.T) {
 	src.set(all...)
 	origin := originFor(all...)
 	h := startModule(t, cache.Config{MaxSize: 5 * MiB, Pin: []string{"Artists/Nina Simone/**"}}, src, origin, block)
-	eventually(t, "the pinned album cached", func() bool { k, b := h.cache.Pinned(); return k == 2 && b == 2*size })
+	eventually(t, "the pinned album cached", func() bool { st := h.cache.PinStatus(); return st.Tracks == 2 && st.BytesCached == 2*size })
 
 	// Play 20 MiB of other tracks through a 5 MiB cache.
 	for _, tr := range lib {

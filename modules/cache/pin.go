@@ -21,13 +21,6 @@ type PinStatus struct {
 	Bytes, BytesCached   int64 // their size; bytes of them present
 }
 
-// Pinned returns the number of pinned tracks and how many of their bytes
-// are in the cache.
-func (c *Cache) Pinned() (keys int, bytes int64) {
-	st := c.PinStatus()
-	return st.Tracks, st.BytesCached
-}
-
 // PinStatus returns the progress of the pin worker as of its last step.
 func (c *Cache) PinStatus() PinStatus {
 	if st := c.status.Load(); st != nil {

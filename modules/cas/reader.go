@@ -74,9 +74,6 @@ func (s *Store) Open(k Key, open Opener) (*Reader, error) {
 	return r, nil
 }
 
-// Size is the track's size.
-func (r *Reader) Size() int64 { return r.key.Size }
-
 // Blob returns the complete, verified blob, for FUSE passthrough; false
 // while the track is partial. The Reader owns the file and closes it.
 func (r *Reader) Blob() (*os.File, bool) {

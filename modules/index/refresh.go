@@ -118,13 +118,6 @@ func (ix *Index) Refresh(origin string, paths []string) {
 	})
 }
 
-// dirWalker is origins.DirWalker, which origins that can walk one
-// subdirectory implement; declared by its method so that this package does
-// not depend on when that interface lands.
-type dirWalker interface {
-	WalkDir(ctx context.Context, dir string, fn func(origins.Entry) error) error
-}
-
 func (ix *Index) supervisedRefresh(ctx context.Context, reqs map[string]map[string]struct{}) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -259,7 +252,7 @@ func (ix *Index) refreshOrigin(ctx context.Context, o origins.Origin, recs []*Tr
 // was complete. Origins without WalkDir are walked whole and filtered.
 func (ix *Index) walkDir(ctx context.Context, o origins.Origin, dir string, fn func(origins.Entry)) (complete bool) {
 	var err error
-	if dw, ok := o.(dirWalker); ok {
+	if dw, ok := o.(origins.DirWalker); ok {
 		err = dw.WalkDir(ctx, dir, func(e origins.Entry) error {
 			fn(e)
 			return nil

@@ -294,14 +294,6 @@ func (p *Prefetcher) Opened(t *index.Track) *Session {
 	return s
 }
 
-// OpenedNode is Opened for a file node of the tree.
-func (p *Prefetcher) OpenedNode(n *tree.Node) *Session {
-	if n == nil || n.Dir {
-		return nil
-	}
-	return p.Opened(&index.Track{Origin: n.Origin(), RelPath: n.RelPath(), Size: n.Size(), ModTime: n.ModTime()})
-}
-
 // fetchNext fetches the heads of the tracks after id in its album, in play
 // order. The first failure ends it: the next track is most likely on the
 // same offline origin, or would meet the same full cache.
