@@ -10,21 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// requireTool finds an external tool; a missing one skips the test locally
-// and fails it in CI, where the image must provide it.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed: %v", name, err)
-		}
-		t.Skipf("%s is not installed: %v", name, err)
-	}
-	return p
-}
+	"github.com/musicfs/musicfs/internal/testing/mounttest"
+)
 
 // writeTemp stores data in a fresh file named name and returns its path.
 func writeTemp(t *testing.T, name string, data []byte) string {
@@ -51,7 +39,7 @@ type probeResult struct {
 // lower-cased because ffmpeg keeps Vorbis comment keys as written.
 func ffprobe(t *testing.T, path string) probeResult {
 	t.Helper()
-	bin := requireTool(t, "ffprobe")
+	bin := mounttest.RequireTool(t, "ffprobe")
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(bin, "-v", "error", "-show_entries",
 		"format_tags:stream=codec_name,sample_rate,channels", "-of", "json", path)
@@ -75,7 +63,7 @@ func ffprobe(t *testing.T, path string) probeResult {
 // error output, as `ffmpeg -v error -i FILE -f null -` would.
 func ffmpegDecode(t *testing.T, path string) []byte {
 	t.Helper()
-	bin := requireTool(t, "ffmpeg")
+	bin := mounttest.RequireTool(t, "ffmpeg")
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(bin, "-nostdin", "-v", "error", "-i", path, "-f", "s16le", "-acodec", "pcm_s16le", "-")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -88,7 +76,7 @@ func ffmpegDecode(t *testing.T, path string) []byte {
 // ffmpegNull runs exactly the decoder check the brief asks for.
 func ffmpegNull(t *testing.T, path string) {
 	t.Helper()
-	bin := requireTool(t, "ffmpeg")
+	bin := mounttest.RequireTool(t, "ffmpeg")
 	out, err := exec.Command(bin, "-nostdin", "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
 	if err != nil || len(out) > 0 {
 		t.Fatalf("ffmpeg -f null %s: %v: %s", path, err, out)

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/dhowden/tag"
+
+	"github.com/musicfs/musicfs/internal/testing/mounttest"
 )
 
 func libraryByPath(t *testing.T) map[string]LibFile {
@@ -149,7 +151,7 @@ func TestStandardLibraryEdgeCases(t *testing.T) {
 }
 
 func TestStandardLibraryWithFFmpeg(t *testing.T) {
-	requireTool(t, "ffmpeg")
+	mounttest.RequireTool(t, "ffmpeg")
 	dir := t.TempDir()
 	for _, f := range StandardLibrary() {
 		if !f.Audio() {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -473,5 +474,44 @@ func TestPrefetchNextTrackHead(t *testing.T) {
 	// The track after next gets its head too (next_tracks: 2), no more.
 	if n := f.BytesOf(rels[2]); n > 2<<20 {
 		t.Fatalf("%d bytes of the track after next fetched, want at most its head", n)
+	}
+}
+
+// A real player decodes every track through the mount: first through the
+// cache as it fills, then from the cache (passed through) with the origin
+// offline, with the same decoded audio both times.
+func TestFFmpegDecodesThroughTheCache(t *testing.T) {
+	ffmpeg := mounttest.RequireTool(t, "ffmpeg")
+	var f *faults.Flaky
+	d := startDaemon(t, writeLib(t, audiogen.StandardLibrary()), flaky(&f))
+	decode := func(p string) []byte {
+		t.Helper()
+		var out, errs bytes.Buffer
+		cmd := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", p, "-f", "s16le", "-acodec", "pcm_s16le", "-")
+		cmd.Stdout, cmd.Stderr = &out, &errs
+		if err := cmd.Run(); err != nil || errs.Len() > 0 {
+			t.Fatalf("ffmpeg %s: %v: %s", p, err, errs.Bytes())
+		}
+		return out.Bytes()
+	}
+	var tracks []string
+	for _, p := range walkFiles(t, d.Mountpoint, "Artists") {
+		if ext := filepath.Ext(p); ext == ".flac" || ext == ".mp3" {
+			tracks = append(tracks, p)
+		}
+	}
+	if len(tracks) < 10 {
+		t.Fatalf("only %d tracks under Artists/", len(tracks))
+	}
+	first := map[string][]byte{}
+	for _, p := range tracks {
+		first[p] = decode(filepath.Join(d.Mountpoint, p))
+	}
+	settled(t, d)
+	f.SetOffline(true)
+	for _, p := range tracks {
+		if !bytes.Equal(decode(filepath.Join(d.Mountpoint, p)), first[p]) {
+			t.Fatalf("%s decodes differently from the cache", p)
+		}
 	}
 }

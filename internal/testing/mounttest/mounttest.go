@@ -38,6 +38,20 @@ func RequireFUSE(t testing.TB) {
 	t.Skip(why)
 }
 
+// RequireTool finds an external program; a missing one skips the test
+// locally and fails it in CI, where the image must provide it.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not installed: %v", name, err)
+		}
+		t.Skipf("%s is not installed: %v", name, err)
+	}
+	return p
+}
+
 // MountType returns the filesystem type mounted exactly at dir ("" if none),
 // read from /proc/self/mountinfo.
 func MountType(dir string) string {
