@@ -12,6 +12,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
+	"github.com/musicfs/musicfs/internal/testing/faults"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
 	"github.com/musicfs/musicfs/modules/config"
 	"github.com/musicfs/musicfs/modules/origins"
@@ -122,12 +123,16 @@ func countTracks(t *testing.T, d *daemon) int {
 	return len(walkFiles(t, d.Mountpoint, "Artists"))
 }
 
-// An origin that goes away (renamed, replaced by an empty directory,
-// unreadable) keeps its tracks listed; when it is back, changes made
+// An origin that goes away (unreadable, renamed, replaced by an empty
+// directory or by a file) keeps its tracks listed; when it is back, changes made
 // meanwhile appear.
 func TestOfflineOriginKeepsTracks(t *testing.T) {
 	lib := writeLib(t, audiogen.StandardLibrary())
-	d := startDaemon(t, lib)
+	var f *faults.Flaky
+	d := startDaemon(t, lib, fx.Decorate(func(s origins.Set) origins.Set {
+		f = faults.NewFlaky(s, 0, 0)
+		return f
+	}))
 	want := countTracks(t, d)
 	aside := lib + ".aside"
 	check := func(what string) {
@@ -139,6 +144,12 @@ func TestOfflineOriginKeepsTracks(t *testing.T) {
 			t.Fatalf("%s: %d tracks listed, want %d", what, n, want)
 		}
 	}
+
+	// Root can read anything, so "unreadable" is an origin whose every
+	// call fails, as a NAS answering EACCES or EIO does.
+	f.SetOffline(true)
+	check("origin unreadable")
+	f.SetOffline(false)
 
 	if err := os.Rename(lib, aside); err != nil {
 		t.Fatal(err)
