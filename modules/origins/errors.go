@@ -1,6 +1,10 @@
 package origins
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 var (
 	// ErrTimeout is wrapped by errors of origin operations (open, stat, read,
@@ -15,3 +19,19 @@ var (
 	// the absence of a file from such a walk as a deletion.
 	ErrIncomplete = errors.New("walk incomplete")
 )
+
+// IncompleteError is the error of a walk that skipped directories it could
+// not read (or that timed out). It wraps ErrIncomplete. Only the absence of
+// files under Skipped is unknown: everything else was seen, so a file not
+// seen outside them is gone.
+type IncompleteError struct {
+	Origin  string
+	Skipped []string // origin-relative directories, slash-separated, sorted
+}
+
+func (e *IncompleteError) Error() string {
+	return fmt.Sprintf("walk %s: %d unreadable directories skipped (%s): %v",
+		e.Origin, len(e.Skipped), strings.Join(e.Skipped[:min(len(e.Skipped), 3)], ", "), ErrIncomplete)
+}
+
+func (e *IncompleteError) Unwrap() error { return ErrIncomplete }
