@@ -11,8 +11,9 @@ import (
 )
 
 // toErrno is the one place where errors become FUSE status codes. Expected
-// conditions map to their errno; anything else is logged here, once, with the
-// inode and path, and becomes EIO.
+// conditions map to their errno; anything else becomes EIO. Each is logged
+// here, once, with the inode and path (at warn level once per file per
+// errLogEvery).
 func (f *FS) toErrno(op op, ino uint64, err error) syscall.Errno {
 	var errno syscall.Errno
 	switch {
@@ -28,7 +29,11 @@ func (f *FS) toErrno(op op, ino uint64, err error) syscall.Errno {
 	default:
 		errno = syscall.EIO
 	}
-	f.log.Warn("origin error", zap.String("op", op.String()), zap.Uint64("ino", ino),
+	level := zap.WarnLevel
+	if !f.errLog.allow(ino) {
+		level = zap.DebugLevel // logged at warn level recently
+	}
+	f.log.Log(level, "request failed", zap.String("op", op.String()), zap.Uint64("ino", ino),
 		zap.String("path", f.path(ino)), zap.Error(err), zap.String("errno", errno.Error()))
 	return errno
 }

@@ -33,19 +33,27 @@ const cacheTimeout = time.Hour
 // (cover.jpg, folder.jpg …) a round trip each.
 const negativeTimeout = 10 * time.Second
 
+// errLogEvery is how often a file's failed requests are logged at warn level.
+const errLogEvery = 30 * time.Second
+
 // FS is the mounted filesystem.
 type FS struct {
-	cfg        Config
-	log        *zap.Logger
-	tree       *tree.Tree
-	origins    origins.Set
-	store      *cas.Store           // nil: no cache
-	prefetch   *prefetch.Prefetcher // nil: no prefetching
-	uncached   map[string]bool      // origins that bypass the cache
-	metrics    *metrics
-	shutdowner fx.Shutdowner
-	owner      fuse.Owner
-	started    time.Time
+	cfg      Config
+	log      *zap.Logger
+	tree     *tree.Tree
+	origins  origins.Set
+	store    *cas.Store           // nil: no cache
+	prefetch *prefetch.Prefetcher // nil: no prefetching
+	uncached map[string]bool      // origins that bypass the cache
+	backing  backing              // which cached file each inode passed through
+	// passthroughRefused is set once the kernel refused a backing file;
+	// from then on the daemon serves cached files itself.
+	passthroughRefused atomic.Bool
+	errLog             errLog
+	metrics            *metrics
+	shutdowner         fx.Shutdowner
+	owner              fuse.Owner
+	started            time.Time
 
 	server   *fuse.Server
 	root     *dirNode
@@ -77,6 +85,7 @@ func New(p Params) (*FS, error) {
 		store:      p.Store,
 		prefetch:   p.Prefetch,
 		uncached:   uncached,
+		errLog:     errLog{every: errLogEvery, now: time.Now},
 		metrics:    m,
 		shutdowner: p.Shutdowner,
 		owner:      fuse.Owner{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())},

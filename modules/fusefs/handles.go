@@ -18,7 +18,6 @@ import (
 var (
 	_ = (fs.FileReader)((*fileHandle)(nil))
 	_ = (fs.FileReleaser)((*fileHandle)(nil))
-	_ = (fs.FilePassthroughFder)((*fileHandle)(nil))
 	_ = (fs.FileReaddirenter)((*dirHandle)(nil))
 	_ = (fs.FileLookuper)((*dirHandle)(nil))
 	_ = (fs.FileSeekdirer)((*dirHandle)(nil))
@@ -33,25 +32,20 @@ type fileHandle struct {
 	file     origins.File      // the origin file, or cached
 	cached   *cas.Reader       // nil when the origin bypasses the cache
 	prefetch *prefetch.Session // nil without prefetching
+	mode     ioMode            // of a cached file's open
 }
 
-// PassthroughFd hands a complete, verified cached file to the kernel, which
-// then serves reads from it at page-cache speed without asking us. go-fuse
-// asks once per open and falls back to Read if the kernel refuses.
-func (h *fileHandle) PassthroughFd() (int, bool) {
-	if h.cached == nil || h.fsys.cfg.NoPassthrough {
-		return 0, false
-	}
-	blob, ok := h.cached.Blob()
-	if !ok {
-		return 0, false
-	}
-	h.fsys.metrics.passthrough.Inc()
-	return int(blob.Fd()), true
-}
+func (h *fileHandle) handle() *fileHandle { return h }
+
+func (h *fileHandle) kernelInode() kernelInode { return kernelInode{h.ino, generation(&h.node)} }
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (_ fuse.ReadResult, errno syscall.Errno) {
 	defer h.fsys.track(opRead, h.ino, h.fsys.begin(), &errno)
+	if h.mode == ioPassthrough && h.fsys.passthroughRefused.CompareAndSwap(false, true) {
+		// The kernel would not take the backing file: go-fuse stopped
+		// trying, so stop offering it.
+		h.fsys.log.Info("FUSE passthrough refused by the kernel; the daemon serves cached files")
+	}
 	n, err := h.file.ReadAt(dest, off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, h.fsys.toErrno(opRead, h.ino, err)
@@ -66,6 +60,9 @@ func (h *fileHandle) Release(ctx context.Context) (errno syscall.Errno) {
 	defer h.fsys.track(opRelease, h.ino, h.fsys.begin(), &errno)
 	if h.prefetch != nil {
 		h.prefetch.Close()
+	}
+	if h.mode != ioUntracked {
+		h.fsys.backing.close(h.kernelInode(), h.mode)
 	}
 	if err := h.file.Close(); err != nil {
 		return h.fsys.toErrno(opRelease, h.ino, err)

@@ -75,9 +75,18 @@ func (f *FS) applyDiff(prev, cur *tree.Snapshot) {
 		notified++
 	}
 	for _, ino := range files {
-		if in := f.kernelInode(prev, cur, ino); in != nil {
-			f.notify(in.NotifyContent(0, 0), "content", ino)
-			notified++
+		in := f.kernelInode(prev, cur, ino)
+		if in == nil {
+			continue
+		}
+		f.notify(in.NotifyContent(0, 0), "content", ino)
+		notified++
+		// A new version is a new kernel inode (see generation): drop the
+		// name so the next lookup finds it.
+		if n := cur.Node(ino); n != nil {
+			if dir := f.kernelInode(prev, cur, cur.Parent(n).Ino); dir != nil {
+				f.notify(dir.NotifyEntry(n.Name), "entry", ino)
+			}
 		}
 	}
 	if notified > 0 {

@@ -2,7 +2,9 @@ package fusefs
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"syscall"
 
@@ -51,7 +53,21 @@ func (f *FS) newChild(ctx context.Context, parent *fs.Inode, n *tree.Node) *fs.I
 	if n.Dir {
 		return parent.NewInode(ctx, &dirNode{fsys: f, ino: n.Ino}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: n.Ino})
 	}
-	return parent.NewInode(ctx, &fileNode{fsys: f, ino: n.Ino}, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino})
+	return parent.NewInode(ctx, &fileNode{fsys: f, ino: n.Ino}, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino, Gen: generation(n)})
+}
+
+// generation tells versions of a file apart: a file whose origin changed
+// keeps its inode number (it is derived from the path) but becomes a new
+// kernel inode. The kernel keeps one I/O mode and passthrough file per
+// inode, so without this a player still holding the old version would
+// have every new open served the old version's cached file.
+func generation(n *tree.Node) uint64 {
+	h := fnv.New64a()
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], uint64(n.Size()))
+	binary.LittleEndian.PutUint64(b[8:], uint64(n.ModTime().UnixNano()))
+	h.Write(b[:])
+	return h.Sum64() | 1 // never 0, which would mean "no generation"
 }
 
 func (f *FS) fillAttr(n *tree.Node, a *fuse.Attr) {
@@ -125,10 +141,10 @@ func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) (errno syscal
 
 func (n *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) (errno syscall.Errno) {
 	defer n.fsys.track(opGetattr, n.ino, n.fsys.begin(), &errno)
-	if h, ok := fh.(*fileHandle); ok {
+	if h, ok := fh.(interface{ handle() *fileHandle }); ok {
 		// An open file keeps the attributes it was opened with, even if a
 		// swap has since removed or changed it.
-		n.fsys.fillAttr(&h.node, &out.Attr)
+		n.fsys.fillAttr(&h.handle().node, &out.Attr)
 		return 0
 	}
 	tn := n.fsys.tree.Current().Node(n.ino)
@@ -157,10 +173,13 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (_ fs.FileHandle, _ u
 	if err != nil {
 		return nil, 0, n.fsys.toErrno(opOpen, n.ino, err)
 	}
-	// The tree is static between swaps and a swap that changes this file
-	// invalidates its pages, so the kernel may keep them across opens.
-	// (go-fuse drops the flag again when the file is passed through.)
-	return h, fuse.FOPEN_KEEP_CACHE, 0
+	if h.cached == nil {
+		// The tree is static between swaps and a swap that changes this
+		// file invalidates its pages, so the kernel may keep them across
+		// opens.
+		return h, fuse.FOPEN_KEEP_CACHE, 0
+	}
+	return n.fsys.pickIO(h)
 }
 
 // open opens a file node's contents: through the cache unless its origin
@@ -192,4 +211,31 @@ func (f *FS) open(ino uint64, tn *tree.Node) (*fileHandle, error) {
 		h.prefetch = f.prefetch.Opened(t)
 	}
 	return h, nil
+}
+
+// pickIO chooses how the kernel reads a cached file (see ioMode): handed
+// its complete, verified copy (passthrough) when it has one and the inode's
+// other opens allow it, else through the daemon. An open the kernel could
+// only serve from a cached file the daemon no longer vouches for (found
+// damaged while another open holds it) fails with EIO: never wrong bytes.
+func (f *FS) pickIO(h *fileHandle) (fs.FileHandle, uint32, syscall.Errno) {
+	if f.cfg.NoPassthrough || f.passthroughRefused.Load() {
+		return h, fuse.FOPEN_KEEP_CACHE, 0 // ioUntracked
+	}
+	var id blobID
+	blob, ok := h.cached.Blob()
+	if ok {
+		id, ok = blobIDOf(blob)
+	}
+	mode, err := f.backing.open(h.kernelInode(), id, ok)
+	if err != nil {
+		h.Release(context.Background())
+		return nil, 0, f.toErrno(opOpen, h.ino, err)
+	}
+	h.mode = mode
+	if mode == ioPassthrough {
+		f.metrics.passthrough.Inc()
+		return &passthroughHandle{fileHandle: h, blob: blob}, 0, 0 // go-fuse adds FOPEN_PASSTHROUGH
+	}
+	return h, fuse.FOPEN_KEEP_CACHE, 0
 }

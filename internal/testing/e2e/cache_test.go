@@ -515,3 +515,58 @@ func TestFFmpegDecodesThroughTheCache(t *testing.T) {
 		}
 	}
 }
+
+// go-fuse registers one backing file per inode and the kernel then serves
+// every open of the inode from it while one is open. A new open must never
+// get an old version's cached file (the origin file changed while a player
+// held the old one: that is a new kernel inode), nor one found damaged
+// (that open fails until the holder closes; then the track is fetched
+// again): never wrong bytes.
+func TestPassthroughNeverServesAStaleCopy(t *testing.T) {
+	for _, tc := range []string{"origin changed", "blob damaged"} {
+		t.Run(tc, func(t *testing.T) {
+			lib, rels := cacheLib(t, 1, 2<<20)
+			d := startDaemon(t, lib)
+			vp := d.Path("Origins/lib/" + rels[0])
+			mustPlay(t, d, rels[0])
+			blobs := settled(t, d)
+			held, err := os.OpenFile(vp, os.O_RDONLY|syscall.O_DIRECT, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer held.Close()
+			if promtest.Value(t, d.Registry, "musicfs_fuse_passthrough_opens_total") == 0 {
+				t.Fatal("the complete track was not passed through")
+			}
+			p := filepath.Join(lib, rels[0])
+			want := readFile(t, p)
+			switch tc {
+			case "origin changed":
+				for i := range want {
+					want[i] ^= 0x5a
+				}
+				if err := os.WriteFile(p, want, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				fi, _ := os.Stat(p)
+				mounttest.Eventually(t, 5*time.Second, "the new version in the tree", func() bool {
+					n := d.Tree.Current().LookupPath("Origins/lib/" + rels[0])
+					return n != nil && n.ModTime().Equal(fi.ModTime())
+				})
+			case "blob damaged":
+				flipByte(t, blobs[0], 1000)
+				if got, err := play(vp); err == nil || !bytes.Equal(got, want[:len(got)]) {
+					t.Fatalf("open while the damaged copy is held: %v, %d bytes; want an error and no wrong bytes", err, len(got))
+				}
+				held.Close()
+			}
+			got, err := play(vp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%d bytes served differ from the origin's", len(got))
+			}
+		})
+	}
+}
