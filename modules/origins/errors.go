@@ -24,14 +24,21 @@ var (
 // not read (or that timed out). It wraps ErrIncomplete. Only the absence of
 // files under Skipped is unknown: everything else was seen, so a file not
 // seen outside them is gone.
+//
+// Skipped is bounded: past 1000 directories it is just ".", the root of the
+// origin, which means anything may be missing. It is "." too when the root
+// itself could not be listed. It never holds a directory under another one
+// it holds.
 type IncompleteError struct {
 	Origin  string
 	Skipped []string // origin-relative directories, slash-separated, sorted
+
+	count int // directories skipped, more than len(Skipped) when bounded
 }
 
 func (e *IncompleteError) Error() string {
 	return fmt.Sprintf("walk %s: %d unreadable directories skipped (%s): %v",
-		e.Origin, len(e.Skipped), strings.Join(e.Skipped[:min(len(e.Skipped), 3)], ", "), ErrIncomplete)
+		e.Origin, max(e.count, len(e.Skipped)), strings.Join(e.Skipped[:min(len(e.Skipped), 3)], ", "), ErrIncomplete)
 }
 
 func (e *IncompleteError) Unwrap() error { return ErrIncomplete }

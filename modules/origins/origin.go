@@ -32,7 +32,9 @@ type Origin interface {
 	Online() bool
 	// Walk calls fn for every regular file under the root, without following
 	// symlinks that leave the root. Unreadable subdirectories are logged and
-	// skipped. It stops early when ctx is done or fn returns an error.
+	// skipped, and the walk then ends with an error wrapping ErrIncomplete
+	// (an *IncompleteError naming them, from a *Local). It stops early when
+	// ctx is done or fn returns an error.
 	Walk(ctx context.Context, fn func(Entry) error) error
 	// Open opens relpath for reading. relpath must be a clean relative path
 	// inside the root; anything else gets fs.ErrNotExist.

@@ -24,10 +24,11 @@ const walkParallelism = 8
 // target's size and mtime; symlinks to directories (no loops), to anything
 // outside the root, and absolute symlinks (os.Root refuses them) are skipped.
 // Hidden files are included. A directory that vanished during the walk is
-// skipped silently; an unreadable one is logged (warn, once while it stays
-// unreadable) and skipped, and Walk then returns an error wrapping
-// ErrIncomplete after visiting everything else. A root that cannot be opened
-// returns an error wrapping ErrOffline.
+// skipped silently; an unreadable one (or one whose listing timed out) is
+// logged (warn, once while it stays unreadable) and skipped, and Walk then
+// returns an *IncompleteError naming the skipped directories (it wraps
+// ErrIncomplete) after visiting everything else. A root that cannot be
+// opened returns an error wrapping ErrOffline.
 func (l *Local) Walk(ctx context.Context, fn func(Entry) error) error {
 	return l.walk(ctx, ".", fn, nil)
 }
@@ -104,8 +105,9 @@ func (l *Local) walk(ctx context.Context, dir string, fn func(Entry) error, visi
 		return fmt.Errorf("walk %s: %w", l.name, *w.visitErr.Load())
 	case ctx.Err() != nil:
 		return fmt.Errorf("walk %s: %w", l.name, ctx.Err())
-	case w.skipped.Load() > 0:
-		return fmt.Errorf("walk %s: %d unreadable directories skipped: %w", l.name, w.skipped.Load(), ErrIncomplete)
+	}
+	if ie := w.skips.incomplete(l.name); ie != nil {
+		return ie
 	}
 	l.setHealth(nil)
 	return nil
@@ -146,7 +148,55 @@ type walker struct {
 	active  int        // directories being read
 	stopped bool
 
-	skipped atomic.Int64 // unreadable directories
+	skips skipList // unreadable directories
+}
+
+// maxSkippedListed bounds IncompleteError.Skipped: a walk of a tree whose
+// every directory fails must not build a list as large as the tree.
+const maxSkippedListed = 1000
+
+// skipList records the directories a walk skipped.
+type skipList struct {
+	mu   sync.Mutex
+	n    int      // how many were skipped
+	dirs []string // the first maxSkippedListed of them
+}
+
+func (s *skipList) add(dir string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	if len(s.dirs) < maxSkippedListed {
+		s.dirs = append(s.dirs, dir)
+	}
+}
+
+func (s *skipList) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// incomplete returns the walk's error, nil if nothing was skipped. Past
+// maxSkippedListed directories, or when the root itself was skipped, Skipped
+// is just the root ("."): anything may be missing.
+func (s *skipList) incomplete(origin string) *IncompleteError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == 0 {
+		return nil
+	}
+	set := make(map[string]struct{}, len(s.dirs))
+	for _, d := range s.dirs {
+		set[d] = struct{}{}
+	}
+	skipped := []string{"."}
+	if _, root := set["."]; !root && s.n <= maxSkippedListed {
+		// A directory whose listing failed halfway may have had some of its
+		// subdirectories queued, and skipped in turn.
+		skipped = compact(set)
+	}
+	return &IncompleteError{Origin: origin, Skipped: skipped, count: s.n}
 }
 
 func (w *walker) stop() {
@@ -230,7 +280,7 @@ func (w *walker) readDir(dir string) ([]Entry, []string) {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
 		w.l.log.Debug("directory vanished during walk", zap.String("dir", dir), zap.Error(err))
 	default:
-		w.skipped.Add(1)
+		w.skips.add(dir)
 		if _, seen := w.l.warned.LoadOrStore(dir, struct{}{}); seen {
 			w.l.log.Debug("directory still unreadable, skipped", zap.String("dir", dir), zap.Error(err))
 		} else {

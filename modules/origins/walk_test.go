@@ -147,14 +147,14 @@ func TestReadDirClassifiesErrors(t *testing.T) {
 
 	w.readDir("gone") // vanished
 	w.readDir("file") // replaced by a file: vanished as a directory
-	if w.skipped.Load() != 0 {
+	if w.skips.count() != 0 {
 		t.Fatalf("vanished directories counted as skipped")
 	}
 	long := strings.Repeat("x", 300) // ENAMETOOLONG: an error that is not "vanished"
 	w.readDir(long)
 	w.readDir(long)
-	if w.skipped.Load() != 2 {
-		t.Fatalf("skipped = %d, want 2", w.skipped.Load())
+	if w.skips.count() != 2 {
+		t.Fatalf("skipped = %d, want 2", w.skips.count())
 	}
 	if n := logs.FilterMessage("unreadable directory skipped").Len(); n != 1 {
 		t.Fatalf("%d warnings for one unreadable directory read twice, want 1", n)
@@ -196,8 +196,9 @@ func TestWalkSkipsUnreadableDirectory(t *testing.T) {
 	}
 }
 
-// runAsNobody runs test in a copy of this test binary as uid/gid 65534.
-func runAsNobody(t *testing.T, test string) {
+// runAsNobody runs test in a copy of this test binary as uid/gid 65534,
+// with env added to the environment.
+func runAsNobody(t *testing.T, test string, env ...string) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "origins-nobody-")
 	if err != nil {
@@ -217,7 +218,7 @@ func runAsNobody(t *testing.T, test string) {
 	}
 	cmd := exec.Command(bin, "-test.run=^"+test+"$", "-test.v", "-test.count=1")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TMPDIR=/tmp", "HOME=/tmp")
+	cmd.Env = append(append(os.Environ(), "TMPDIR=/tmp", "HOME=/tmp"), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.CombinedOutput()
 	t.Logf("as nobody:\n%s", out)

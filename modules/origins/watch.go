@@ -19,8 +19,8 @@ import (
 // created, written, removed or renamed (both old and new names of a rename),
 // sorted, without duplicates and without paths under another listed path.
 // A listed directory is to be walked again as a whole. Rescan means events
-// may have been lost (queue overflow, watch limit, periodic rescan, root gone
-// or back): re-walk the whole origin; Paths is then empty.
+// may have been lost (queue overflow, watch limit, periodic rescan, root gone,
+// back or remounted): re-walk the whole origin; Paths is then empty.
 type Change struct {
 	Origin string
 	Paths  []string
@@ -44,8 +44,9 @@ const (
 	// limitRescanInterval is the rescan period of an origin that lost its
 	// watches to the inotify limit and has no rescan_interval.
 	limitRescanInterval = time.Minute
-	// offlinePollInterval is how often an origin whose root disappeared is
-	// checked for its return.
+	// offlinePollInterval is how often a watched origin's root is checked:
+	// for its return when it disappeared, else for a remount (inotify drops
+	// the watches of an unmounted filesystem without an event).
 	offlinePollInterval = 5 * time.Second
 	// changesBuffer lets a burst of Changes from several origins wait for
 	// the consumer without stalling the watcher.
@@ -68,7 +69,7 @@ type WatcherParams struct {
 // Watcher watches every origin with watch: true and emits debounced Changes;
 // it also emits Rescan changes every rescan_interval per origin. Events
 // that may have been lost (queue overflow, the inotify watch limit, a root
-// that disappeared) become Rescan changes.
+// that disappeared or was remounted) become Rescan changes.
 type Watcher struct {
 	log     *zap.Logger
 	origins []*watched // every origin that has something to report

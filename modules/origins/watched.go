@@ -37,6 +37,8 @@ type watched struct {
 
 	mu   sync.Mutex          // guards dirs
 	dirs map[string]struct{} // watched directories, origin-relative
+
+	verifying atomic.Bool // an opVerify is queued: poll ticks do not pile up
 }
 
 func newWatched(w *Watcher, oc OriginConfig, o Origin, readTimeout time.Duration) *watched {
@@ -96,6 +98,7 @@ const (
 	opChmod                 // rel's attributes changed: report if readability did
 	opDrop                  // drop every watch (root gone)
 	opProbe                 // root was gone: check it, and watch it again if back
+	opVerify                // check the root is still the directory watched
 )
 
 type op struct {
@@ -113,12 +116,13 @@ const (
 )
 
 type result struct {
-	kind resultKind
-	back bool // resWatching after a probe found the root back
-	rel  string
-	dirs int
-	took time.Duration
-	err  error
+	kind    resultKind
+	back    bool // resWatching after a probe found the root back
+	remount bool // resWatching after the root was found replaced
+	rel     string
+	dirs    int
+	took    time.Duration
+	err     error
 }
 
 // opQueue is an unbounded FIFO: run pushes without blocking, work takes.
@@ -165,7 +169,7 @@ func (o *watched) run(ctx context.Context) {
 
 	var (
 		rescan *time.Ticker // periodic rescans: rescan_interval, or the limit fallback
-		poll   *time.Ticker // while the root is gone
+		poll   *time.Ticker // root checks while watching: for a remount, or its return when gone
 		down   bool         // root gone: events are stale, watches dropped
 		limit  bool         // watches given up for the inotify limit
 		setup  = o.watch && o.w.backend != nil
@@ -178,6 +182,9 @@ func (o *watched) run(ctx context.Context) {
 	}
 	if o.every > 0 {
 		startRescans(o.every)
+	}
+	if setup {
+		poll = time.NewTicker(o.w.pollEvery)
 	}
 	if o.watch && o.w.backend == nil {
 		limit = true // no inotify at all: the same fallback as the limit
@@ -203,7 +210,6 @@ func (o *watched) run(ctx context.Context) {
 		down = true
 		o.log.Warn("origin root gone: watches dropped, checking for its return", zap.String("path", o.root))
 		o.ops.push(op{kind: opDrop})
-		poll = time.NewTicker(o.w.pollEvery)
 		if report {
 			s.rescanNow()
 		}
@@ -249,8 +255,9 @@ func (o *watched) run(ctx context.Context) {
 				case down:
 					o.log.Info("origin root back: watching again", fields...)
 					down = false
-					poll.Stop()
-					poll = nil
+					s.rescanNow()
+				case r.remount:
+					o.log.Warn("origin root replaced (remounted?): watching it again", fields...)
 					s.rescanNow()
 				default:
 					o.log.Info("watching origin", fields...)
@@ -260,8 +267,8 @@ func (o *watched) run(ctx context.Context) {
 				o.log.Warn("inotify watch limit reached: watches dropped, falling back to periodic rescans; raise the sysctl fs.inotify.max_user_watches",
 					zap.Int("dirs_dropped", r.dirs), zap.Error(r.err))
 				limit = true
-				if down {
-					down = false
+				down = false
+				if poll != nil {
 					poll.Stop()
 					poll = nil
 				}
@@ -281,7 +288,12 @@ func (o *watched) run(ctx context.Context) {
 		case <-rescanC:
 			s.rescanNow()
 		case <-pollC:
-			o.ops.push(op{kind: opProbe})
+			switch {
+			case down:
+				o.ops.push(op{kind: opProbe})
+			case o.verifying.CompareAndSwap(false, true):
+				o.ops.push(op{kind: opVerify})
+			}
 		case <-s.timer.C:
 			s.flush()
 		case out <- next:
@@ -396,6 +408,7 @@ func (o *watched) work(ctx context.Context) {
 		watching   bool                // the tree is watched: not down, not over the limit
 		gaveUp     bool                // the inotify limit was hit: never watch again
 		unreadable = map[string]bool{} // paths a chmod made unreadable
+		id         rootID              // the root watched, taken just before its watches
 	)
 	send := func(r result) bool {
 		select {
@@ -419,8 +432,12 @@ func (o *watched) work(ctx context.Context) {
 		}
 		return n, true, nil
 	}
-	setup := func(back bool) bool {
+	setup := func(back, remount bool) bool {
 		start := time.Now()
+		// Taken first, so that a remount during the walk shows as a
+		// difference at the next check. On an error id is zero: the next
+		// check then watches again, at worst once too often.
+		id, _ = o.statRoot(ctx)
 		n, limit, err := watchTree(".")
 		switch {
 		case limit:
@@ -432,7 +449,7 @@ func (o *watched) work(ctx context.Context) {
 			return send(result{kind: resDown, err: err})
 		}
 		watching = true
-		return send(result{kind: resWatching, back: back, dirs: n, took: time.Since(start), err: err})
+		return send(result{kind: resWatching, back: back, remount: remount, dirs: n, took: time.Since(start), err: err})
 	}
 
 	for {
@@ -444,10 +461,39 @@ func (o *watched) work(ctx context.Context) {
 			ok := true
 			switch op.kind {
 			case opSetup:
-				ok = setup(false)
+				ok = setup(false, false)
 			case opProbe:
 				if !watching && !gaveUp && o.check(ctx) {
-					ok = setup(true)
+					ok = setup(true, false)
+				}
+			case opVerify:
+				o.verifying.Store(false)
+				if !watching {
+					continue
+				}
+				// An unmount drops every watch under the mount without an
+				// event fsnotify passes on (IN_UNMOUNT, IN_IGNORED): the root
+				// is then another directory, or none, and nothing would ever
+				// be reported again.
+				now, err := o.statRoot(ctx)
+				switch {
+				case ctx.Err() != nil:
+					return
+				case errors.Is(err, ErrTimeout):
+					// A hung mount says nothing about a remount; its
+					// reads time out for the consumer already.
+					o.log.Debug("origin root check timed out", zap.Error(err))
+				case err != nil: // vanished, or a stale NFS handle
+					watching = false
+					o.dropUnder(".")
+					ok = send(result{kind: resDown, err: err})
+				case now != id:
+					// Dropped first: fsnotify still knows the old watches by
+					// path until it reads their IN_IGNORED, and would mix
+					// them up with the new ones.
+					watching = false
+					o.dropUnder(".")
+					ok = setup(false, true)
 				}
 			case opDrop:
 				watching = false
@@ -555,6 +601,37 @@ func (o *watched) dropUnder(rel string) int {
 		_ = o.w.backend.Remove(o.absPath(d))
 	}
 	return len(gone)
+}
+
+// rootID identifies the directory at an origin root. Device and inode are
+// not enough: a new mount of the same NAS export, or a new tmpfs, usually
+// gets the device number of the old one back, and the same root inode. The
+// mount ID tells them apart; where the kernel has it (Linux 6.8), the
+// unique one, never reused.
+type rootID struct{ dev, ino, mnt uint64 }
+
+// statRoot returns the identity of the root, bounded by the read timeout.
+// It follows symlinks and triggers an automount, like the walk does.
+func (o *watched) statRoot(ctx context.Context) (rootID, error) {
+	return call(ctx, &o.src.b, func() (rootID, error) {
+		var st unix.Statx_t
+		err := unix.Statx(unix.AT_FDCWD, o.root, 0, unix.STATX_TYPE|unix.STATX_INO|unix.STATX_MNT_ID_UNIQUE, &st)
+		if errors.Is(err, unix.ENOSYS) { // no statx (old kernel, seccomp)
+			var s unix.Stat_t
+			if err := unix.Stat(o.root, &s); err != nil {
+				return rootID{}, &os.PathError{Op: "stat", Path: o.root, Err: err}
+			}
+			return rootID{dev: s.Dev, ino: s.Ino}, nil
+		}
+		if err != nil {
+			return rootID{}, &os.PathError{Op: "statx", Path: o.root, Err: err}
+		}
+		id := rootID{dev: unix.Mkdev(st.Dev_major, st.Dev_minor), ino: st.Ino}
+		if st.Mask&(unix.STATX_MNT_ID|unix.STATX_MNT_ID_UNIQUE) != 0 {
+			id.mnt = st.Mnt_id
+		}
+		return id, nil
+	}, nil)
 }
 
 func (o *watched) lstat(ctx context.Context, rel string) (os.FileInfo, error) {
