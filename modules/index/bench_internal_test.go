@@ -35,9 +35,9 @@ func syntheticTracks(origin string, n int) []*Track {
 // writeSynthetic creates dir/index.db holding ts.
 func writeSynthetic(tb testing.TB, dir string, ts []*Track) {
 	tb.Helper()
-	st, _ := openState(dir, interner{}, zap.NewNop())
-	if st == nil {
-		tb.Fatal("store not opened")
+	st, _, err := openState(dir, interner{}, zap.NewNop(), storeLockWait)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	defer st.close()
 	for i := 0; i < len(ts); i += 10_000 {
@@ -60,7 +60,7 @@ func BenchmarkLoad100k(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	st, l, err := openStore(path, interner{}, zap.NewNop())
+	st, l, err := openStore(path, interner{}, zap.NewNop(), storeLockQuiet)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func BenchmarkLoad100k(b *testing.B) {
 
 	b.ReportAllocs()
 	for b.Loop() {
-		st, l, err := openStore(path, interner{}, zap.NewNop())
+		st, l, err := openStore(path, interner{}, zap.NewNop(), storeLockQuiet)
 		if err != nil || len(l.tracks) != benchTracks {
 			b.Fatal(err)
 		}

@@ -10,17 +10,18 @@ import (
 // The store's value encoding of a Track (schema version storeVersion). The
 // key is origin + "\x00" + relpath. The value is:
 //
-//	varint size, varint mtime (Unix ns), flags byte,
+//	varint size, varint mtime seconds (Unix), varint mtime nanoseconds
+//	(0–999999999), flags byte,
 //	and when flagTagged: five strings (uvarint length, bytes) title, artist,
 //	album artist, album, genre, then four varints year, track, disc, disc total.
 //
 // Hand-written rather than gob or JSON: decoding 100k records is one pass with
-// a few allocations per record and no reflection.
+// a few allocations per record and no reflection. The mtime is not Unix ns,
+// which is undefined outside 1678–2262 (SMB/NTFS report 1601 for "no date").
 const (
-	flagAudio    = 1 << 0
-	flagTagged   = 1 << 1
-	flagRetry    = 1 << 2 // tags not read because of the origin: read again
-	flagZeroTime = 1 << 3 // ModTime is the zero time (UnixNano is undefined)
+	flagAudio  = 1 << 0
+	flagTagged = 1 << 1
+	flagRetry  = 1 << 2 // tags not read because of the origin: read again
 )
 
 var errDecode = errors.New("malformed index record")
@@ -33,13 +34,10 @@ func appendKey(b []byte, origin, relpath string) []byte {
 
 func appendValue(b []byte, t *Track, retry bool) []byte {
 	b = binary.AppendVarint(b, t.Size)
+	// The zero time is second -62135596800, which comes back as the zero time.
+	b = binary.AppendVarint(b, t.ModTime.Unix())
+	b = binary.AppendVarint(b, int64(t.ModTime.Nanosecond()))
 	var f byte
-	if t.ModTime.IsZero() {
-		f |= flagZeroTime
-		b = binary.AppendVarint(b, 0)
-	} else {
-		b = binary.AppendVarint(b, t.ModTime.UnixNano())
-	}
 	if t.Audio {
 		f |= flagAudio
 	}
@@ -81,7 +79,7 @@ func (d *decoder) decode(k, v []byte, t *Track) (retry bool, err error) {
 	origin, rel := k[:i], k[i+1:]
 	r := reader{b: v}
 	size := r.varint()
-	mtime := r.varint()
+	sec, nsec := r.varint(), r.varint()
 	f := r.byte()
 	var strs [5][]byte
 	var nums [4]int64
@@ -93,7 +91,7 @@ func (d *decoder) decode(k, v []byte, t *Track) (retry bool, err error) {
 			nums[j] = r.varint()
 		}
 	}
-	if r.bad || len(r.b) != 0 {
+	if r.bad || len(r.b) != 0 || nsec < 0 || nsec >= 1e9 {
 		return false, errDecode
 	}
 	d.scratch = append(append(d.scratch[:0], rel...), strs[0]...)
@@ -102,11 +100,9 @@ func (d *decoder) decode(k, v []byte, t *Track) (retry bool, err error) {
 		Origin:  d.in.bytes(origin),
 		RelPath: both[:len(rel)],
 		Size:    size,
+		ModTime: time.Unix(sec, nsec),
 		Audio:   f&flagAudio != 0,
 		Tagged:  f&flagTagged != 0,
-	}
-	if f&flagZeroTime == 0 {
-		t.ModTime = time.Unix(0, mtime)
 	}
 	if t.Tagged {
 		if len(strs[0]) > 0 {

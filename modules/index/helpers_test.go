@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,6 +43,10 @@ type envOpt struct {
 	cfg      *index.Config
 	decorate func(origins.Set) origins.Set
 	mounted  index.MountChecker
+	// tweak changes the index after New, before Start.
+	tweak func(*index.Index)
+	// startErr, when set, receives Start's error instead of failing the test.
+	startErr *error
 }
 
 // start runs origins.Module and index.Module over roots (name → dir) and
@@ -79,8 +84,20 @@ func start(t *testing.T, roots map[string]string, opt envOpt) *env {
 	if opt.mounted != nil {
 		opts = append(opts, fx.Provide(func() index.MountChecker { return opt.mounted }))
 	}
+	if opt.tweak != nil {
+		opts = append(opts, fx.Invoke(opt.tweak))
+	}
 	e.app = fxtest.New(t, opts...)
-	e.app.RequireStart()
+	if opt.startErr != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if *opt.startErr = e.app.Start(ctx); *opt.startErr != nil {
+			e.stopped = true // fx has stopped what had started
+			return e
+		}
+	} else {
+		e.app.RequireStart()
+	}
 	t.Cleanup(e.stop)
 	return e
 }
@@ -154,6 +171,29 @@ type faults struct {
 	skip    string   // relpath Walk does not list when walkErr is set
 	walks   atomic.Int64
 	delay   time.Duration // added to every Open
+	// skipDirs are directories Walk and WalkDir do not list, returning an
+	// *origins.IncompleteError naming them, like unreadable directories.
+	skipDirs []string
+	hangStat map[string]bool // relpaths whose Stat blocks until release is closed
+	hung     atomic.Int64    // Stat calls that blocked
+}
+
+// skipped reports whether rel is under one of skipDirs.
+func (f *faults) skipped(rel string) bool {
+	for _, d := range f.skipDirs {
+		if strings.HasPrefix(rel, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// incomplete is the error of a walk that skipped skipDirs, or nil.
+func (f *faults) incomplete(origin string) error {
+	if len(f.skipDirs) == 0 {
+		return nil
+	}
+	return &origins.IncompleteError{Origin: origin, Skipped: f.skipDirs}
 }
 
 func (s faultySet) List() []origins.Origin {
@@ -198,6 +238,17 @@ func (o faultyOrigin) Open(rel string) (origins.File, error) {
 
 func (o faultyOrigin) Walk(ctx context.Context, fn func(origins.Entry) error) error {
 	o.f.walks.Add(1)
+	if len(o.f.skipDirs) > 0 {
+		if err := o.Origin.Walk(ctx, func(e origins.Entry) error {
+			if o.f.skipped(e.RelPath) {
+				return nil
+			}
+			return fn(e)
+		}); err != nil {
+			return err
+		}
+		return o.f.incomplete(o.Name())
+	}
 	if o.f.walkErr == nil {
 		return o.Origin.Walk(ctx, fn)
 	}
@@ -212,7 +263,13 @@ func (o faultyOrigin) Walk(ctx context.Context, fn func(origins.Entry) error) er
 	return o.f.walkErr
 }
 
-func (o faultyOrigin) Stat(rel string) (fs.FileInfo, error) { return o.Origin.Stat(rel) }
+func (o faultyOrigin) Stat(rel string) (fs.FileInfo, error) {
+	if o.f.hangStat[rel] {
+		o.f.hung.Add(1)
+		<-o.f.release
+	}
+	return o.Origin.Stat(rel)
+}
 
 func (f *faults) opened(rel string) int64 { return load(&f.opens, rel) }
 

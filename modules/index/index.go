@@ -68,8 +68,9 @@ type Index struct {
 	readers atomic.Int64
 
 	// Owned by Start, then by the run goroutine, then by Stop.
-	st           *store // nil: in memory only
-	storeFailing bool   // the last write failed (logged once)
+	lockWait     time.Duration // for index.db's lock, at Start
+	st           *store        // nil: in memory only
+	storeFailing bool          // the last write failed (logged once)
 	in           interner
 	meta         map[string]originMeta
 	lastFiles    int // file count of the last complete full scan
@@ -112,6 +113,8 @@ func New(p Params) (*Index, error) {
 		meta:    map[string]originMeta{},
 		retry:   map[string]struct{}{},
 		done:    make(chan struct{}),
+
+		lockWait: storeLockWait,
 	}
 	if ix.mounted == nil {
 		ix.mounted = defaultMountChecker
@@ -128,19 +131,22 @@ func New(p Params) (*Index, error) {
 // With nothing persisted (first run, in-memory index, or a store that had to
 // be rebuilt) the first full scan starts now, in the background, and the
 // records grow in batches; otherwise scanning waits for StartScanning, so
-// READY is not held up by a rescan.
+// READY is not held up by a rescan. A store that stays locked by another
+// process, or cannot be read for a reason other than damage, fails Start:
+// better a restart than an empty library.
 func (ix *Index) Start(context.Context) error {
 	if ix.cfg.StateDir != "" {
 		began := time.Now()
-		st, l := openState(ix.cfg.StateDir, ix.in, ix.log)
+		st, l, err := openState(ix.cfg.StateDir, ix.in, ix.log, ix.lockWait)
+		if err != nil {
+			return err // names the file and the reason
+		}
 		ix.st = st
-		if st != nil {
-			ix.retry, ix.meta, ix.lastFiles = l.retry, l.origins, l.files
-			if len(l.tracks) > 0 {
-				ix.publish(l.tracks)
-				ix.log.Info("index loaded", zap.String("path", st.path), zap.Int("files", len(l.tracks)),
-					zap.Duration("took", time.Since(began)))
-			}
+		ix.retry, ix.meta, ix.lastFiles = l.retry, l.origins, l.files
+		if len(l.tracks) > 0 {
+			ix.publish(l.tracks)
+			ix.log.Info("index loaded", zap.String("path", st.path), zap.Int("files", len(l.tracks)),
+				zap.Duration("took", time.Since(began)))
 		}
 	}
 	ix.runMu.Lock()
@@ -272,16 +278,23 @@ func (ix *Index) persist(b batch) {
 }
 
 // run owns the scans and refreshes: it serves the queued requests, full or
-// per-origin scans first, then refreshes of single paths. A scan that
+// per-origin scans first, then refreshes of single paths; refreshes queued
+// during a scan are applied by the scan between its batches. A scan that
 // panics is logged and retried with backoff.
 func (ix *Index) run(ctx context.Context) {
 	defer close(ix.done)
 	const minBackoff, maxBackoff = time.Second, time.Minute
 	backoff := minBackoff
 	for {
-		select {
-		case <-ix.wake:
-		case <-ctx.Done():
+		// A scan may have taken the wake-up of requests it left queued.
+		if !ix.queued() {
+			select {
+			case <-ix.wake:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if ctx.Err() != nil {
 			return
 		}
 		req := ix.takeRequests()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -436,5 +437,84 @@ func TestModuleWiring(t *testing.T) {
 	err := fx.New(append(graph[:len(graph):len(graph)], fx.Supply(index.Config{Workers: -1}), fx.Invoke(func(*index.Index) {}), fx.NopLogger)...).Err()
 	if err == nil || !strings.Contains(err.Error(), "index.workers") {
 		t.Fatalf("bad config: %v", err)
+	}
+}
+
+// A walk that skipped unreadable directories keeps only the records under
+// them: everything else it did not see is gone.
+func TestSkippedDirsKeepOnlyTheirTracks(t *testing.T) {
+	root := t.TempDir()
+	writeLibrary(t, root, map[string][]byte{
+		"Album/a.flac": flac(wallTags), "Album/b.flac": flac(wallTags), "Album/sub/c.flac": flac(wallTags),
+		"Albumx/d.flac": flac(wallTags), "top.flac": flac(wallTags), "other/e.flac": flac(wallTags),
+	})
+	f := &faults{}
+	e := start(t, map[string]string{"lib": root}, envOpt{
+		decorate: func(s origins.Set) origins.Set { return faultySet{s, f} },
+	})
+	e.waitScanned(t, 5*time.Second)
+
+	for _, rel := range []string{"Album/a.flac", "Albumx/d.flac", "top.flac"} {
+		if err := os.Remove(filepath.Join(root, rel)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.skipDirs = []string{"Album"}
+	e.rescan(t)
+	got := e.byPath()
+	for rel, want := range map[string]bool{
+		"Album/a.flac": true, "Album/b.flac": true, "Album/sub/c.flac": true, // under the skipped dir: unknown
+		"Albumx/d.flac": false, "top.flac": false, // not seen outside it: gone
+		"other/e.flac": true,
+	} {
+		if (got["lib/"+rel] != nil) != want {
+			t.Errorf("%s listed: %v, want %v", rel, got["lib/"+rel] != nil, want)
+		}
+	}
+	if len(e.ix.Offline()) != 0 {
+		t.Errorf("Offline() = %v", e.ix.Offline())
+	}
+}
+
+// One permanently unreadable directory (lost+found when the daemon runs as
+// its own user) must not keep an origin offline once it is back, nor turn
+// every watch event into a full rescan of it.
+func TestSkippedDirDoesNotKeepOriginOffline(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "lib")
+	writeLibrary(t, root, map[string][]byte{"a.flac": flac(wallTags), "b.flac": flac(wallTags), "lost+found/x": nil})
+	f := &faults{skipDirs: []string{"lost+found"}}
+	e := start(t, map[string]string{"lib": root}, envOpt{
+		decorate: func(s origins.Set) origins.Set { return faultySet{s, f} },
+	})
+	e.waitScanned(t, 5*time.Second)
+
+	if err := os.Rename(root, root+".away"); err != nil {
+		t.Fatal(err)
+	}
+	e.rescan(t)
+	if !slices.Equal(e.ix.Offline(), []string{"lib"}) {
+		t.Fatalf("origin away: Offline() = %v", e.ix.Offline())
+	}
+	if err := os.Rename(root+".away", root); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(root, "a.flac")); err != nil {
+		t.Fatal(err)
+	}
+	e.rescan(t)
+	if off := e.ix.Offline(); len(off) != 0 {
+		t.Fatalf("origin back and walked, but Offline() = %v", off)
+	}
+	if e.byPath()["lib/a.flac"] != nil {
+		t.Fatal("a.flac deleted on the origin is still listed after a full rescan")
+	}
+
+	walks := f.walks.Load()
+	writeAt(t, root, "c.flac", flac(wallTags), time.Now())
+	e.ix.Refresh("lib", []string{"c.flac"})
+	waitFor(t, 2*time.Second, "c.flac indexed", func() bool { return e.byPath()["lib/c.flac"] != nil })
+	if n := f.walks.Load() - walks; n != 0 {
+		t.Fatalf("a refresh of one file walked the origin %d times", n)
 	}
 }

@@ -85,9 +85,8 @@ func TestPersistedRestart(t *testing.T) {
 	}
 }
 
-// A store written by an interrupted scan, a damaged file, a file locked by
-// another process: each is moved aside with an error log naming both paths,
-// and the index is rebuilt by a full scan.
+// A damaged store is moved aside with an error log naming both paths, and
+// the index is rebuilt by a full scan.
 func TestUnreadableStoreIsMovedAside(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -108,12 +107,10 @@ func TestUnreadableStoreIsMovedAside(t *testing.T) {
 				return tx.Bucket([]byte("tracks")).Put([]byte("lib\x00x.flac"), []byte{0xff})
 			})
 		}},
-		{"locked", func(t *testing.T, db string) {
-			h, err := bolt.Open(db, 0o600, nil)
-			if err != nil {
+		{"shorter than two pages", func(t *testing.T, db string) {
+			if err := os.Truncate(db, 4096+100); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { h.Close() })
 		}},
 	}
 	for _, tt := range tests {
@@ -227,5 +224,163 @@ func TestStopPersistsScanInProgress(t *testing.T) {
 	e.waitScanned(t, 10*time.Second)
 	if n := len(e.byPath()); n != killFiles {
 		t.Fatalf("%d records after the next scan, want %d", n, killFiles)
+	}
+}
+
+// A store locked by another process (the previous daemon still exiting) is
+// waited for; if it stays locked, Start fails naming the file and the
+// reason, and the store is left as it is: never moved aside, so the library
+// is not shown empty.
+func TestLockedStore(t *testing.T) {
+	for _, released := range []bool{true, false} {
+		t.Run(map[bool]string{true: "released while waiting", false: "still locked"}[released], func(t *testing.T) {
+			parent, state := t.TempDir(), t.TempDir()
+			root := filepath.Join(parent, "lib")
+			writeLibrary(t, root, smallLibrary())
+			e := start(t, map[string]string{"lib": root}, envOpt{cfg: stateCfg(state)})
+			e.waitScanned(t, 10*time.Second)
+			want := summary(e.ix.Tracks())
+			e.stop()
+			db := filepath.Join(state, "index.db")
+			before, _ := os.ReadFile(db)
+
+			held, err := bolt.Open(db, 0o600, nil) // the old process
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Waiting is logged after a quiet second.
+			wait := 1500 * time.Millisecond
+			if released {
+				wait = 5 * time.Second
+				time.AfterFunc(1200*time.Millisecond, func() { held.Close() })
+			} else {
+				defer held.Close()
+			}
+			if err := os.Rename(root, root+".away"); err != nil { // NAS offline meanwhile
+				t.Fatal(err)
+			}
+			var startErr error
+			began := time.Now()
+			e = start(t, map[string]string{"lib": root}, envOpt{cfg: stateCfg(state), startErr: &startErr,
+				tweak: func(ix *index.Index) { index.SetStoreLockWait(ix, wait) }})
+			t.Logf("Start returned after %v: %v", time.Since(began), startErr)
+			if n := e.logs.FilterMessageSnippet("waiting").FilterLevelExact(zapcore.WarnLevel).Len(); n != 1 {
+				t.Errorf("%d 'waiting' logs, want 1", n)
+			}
+			if matches, _ := filepath.Glob(db + ".corrupt-*"); len(matches) != 0 {
+				t.Fatalf("a locked store was moved aside: %v", matches)
+			}
+			if released {
+				if startErr != nil {
+					t.Fatalf("Start: %v", startErr)
+				}
+				if got := summary(e.ix.Tracks()); !slices.Equal(got, want) {
+					t.Fatalf("after waiting for the lock: %v, want %v", got, want)
+				}
+				return
+			}
+			if startErr == nil || !strings.Contains(startErr.Error(), db) || !strings.Contains(startErr.Error(), "locked") {
+				t.Fatalf("Start error %v, want one naming %s and the lock", startErr, db)
+			}
+			if after, _ := os.ReadFile(db); string(after) != string(before) {
+				t.Fatal("the locked store was changed")
+			}
+		})
+	}
+}
+
+// A store that cannot be opened for a reason other than damage (permission,
+// I/O, a directory in its place) fails Start with an error naming it, and is
+// left untouched.
+func TestUnusableStoreFailsStart(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, state string) (path string)
+	}{
+		{"index.db is a directory", func(t *testing.T, state string) string {
+			db := filepath.Join(state, "index.db")
+			if err := os.MkdirAll(filepath.Join(db, "keep"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			return db
+		}},
+		{"state dir is a file", func(t *testing.T, state string) string {
+			if err := os.WriteFile(state, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return state
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root, state := t.TempDir(), filepath.Join(t.TempDir(), "state")
+			writeLibrary(t, root, smallLibrary())
+			path := tt.setup(t, state)
+			var startErr error
+			start(t, map[string]string{"lib": root}, envOpt{cfg: stateCfg(state), startErr: &startErr})
+			if startErr == nil || !strings.Contains(startErr.Error(), path) {
+				t.Fatalf("Start error %v, want one naming %s", startErr, path)
+			}
+			if matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.corrupt-*")); len(matches) != 0 {
+				t.Fatalf("moved aside: %v", matches)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+		})
+	}
+}
+
+// A store of the previous schema (ModTime as Unix ns) is rebuilt, not read
+// with the new codec.
+func TestPreviousSchemaVersionIsRebuilt(t *testing.T) {
+	root, state := t.TempDir(), t.TempDir()
+	writeLibrary(t, root, smallLibrary())
+	e := start(t, map[string]string{"lib": root}, envOpt{cfg: stateCfg(state)})
+	e.waitScanned(t, 10*time.Second)
+	want := summary(e.ix.Tracks())
+	e.stop()
+	editStore(t, filepath.Join(state, "index.db"), func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("version"), binary.BigEndian.AppendUint32(nil, 1))
+	})
+	e = start(t, map[string]string{"lib": root}, envOpt{cfg: stateCfg(state)})
+	if e.logs.FilterMessageSnippet("another schema version").FilterField(zapcore.Field{Key: "found", Type: zapcore.StringType, String: "1"}).Len() != 1 {
+		t.Fatal("version 1 not rebuilt")
+	}
+	e.waitScanned(t, 10*time.Second)
+	if got := summary(e.ix.Tracks()); !slices.Equal(got, want) {
+		t.Fatalf("rebuilt: %v", got)
+	}
+}
+
+// Files dated outside UnixNano's range (1678–2262: the SMB/NTFS zero date
+// 1601, or a far-future date) keep their records across a restart: their
+// tags are not read again by the reconcile scan.
+func TestOutOfRangeModTimeSurvivesRestart(t *testing.T) {
+	for _, mt := range []time.Time{
+		time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2300, 6, 1, 12, 0, 0, 0, time.UTC),
+	} {
+		t.Run(fmt.Sprint(mt.Year()), func(t *testing.T) {
+			root, state := t.TempDir(), t.TempDir()
+			writeAt(t, root, "old.flac", flac(wallTags), mt)
+			if fi, err := os.Stat(filepath.Join(root, "old.flac")); err != nil || !fi.ModTime().Equal(mt) {
+				t.Skipf("the file system does not keep this mtime: %v", err)
+			}
+			e := start(t, map[string]string{"lib": root}, envOpt{cfg: stateCfg(state)})
+			e.waitScanned(t, 10*time.Second)
+			e.stop()
+			f := &faults{}
+			e = start(t, map[string]string{"lib": root}, envOpt{cfg: stateCfg(state),
+				decorate: func(s origins.Set) origins.Set { return faultySet{s, f} }})
+			if tr := e.byPath()["lib/old.flac"]; tr == nil || !tr.ModTime.Equal(mt) {
+				t.Fatalf("loaded record %+v", tr)
+			}
+			e.ix.StartScanning()
+			e.waitScanned(t, 10*time.Second)
+			if n := f.opened("old.flac"); n != 0 {
+				t.Fatalf("unchanged old.flac read again %d times after a restart", n)
+			}
+		})
 	}
 }

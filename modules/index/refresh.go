@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"path"
@@ -43,6 +44,22 @@ func (ix *Index) takeRequests() requests {
 	r := ix.reqs
 	ix.reqs = requests{}
 	return r
+}
+
+// takePaths takes the queued refreshes of paths, leaving the scans queued.
+func (ix *Index) takePaths() map[string]map[string]struct{} {
+	ix.reqMu.Lock()
+	defer ix.reqMu.Unlock()
+	p := ix.reqs.paths
+	ix.reqs.paths = nil
+	return p
+}
+
+// queued reports whether requests are waiting.
+func (ix *Index) queued() bool {
+	ix.reqMu.Lock()
+	defer ix.reqMu.Unlock()
+	return ix.reqs.all || len(ix.reqs.origins) > 0 || len(ix.reqs.paths) > 0
 }
 
 // requeue puts back the scans of r (after a panic), keeping what was queued
@@ -94,7 +111,8 @@ func (ix *Index) RescanOrigin(name string) {
 // new or changed in size or mtime has its tags read, a directory is walked,
 // and a path that no longer exists loses its records (everything under it,
 // for a directory) unless the origin looks offline. Requests are coalesced
-// and applied by the run goroutine, after a scan in progress.
+// and applied by the run goroutine, between the batches of a scan in
+// progress.
 func (ix *Index) Refresh(origin string, paths []string) {
 	whole := false
 	valid := make([]string, 0, len(paths))
@@ -119,13 +137,15 @@ func (ix *Index) Refresh(origin string, paths []string) {
 }
 
 func (ix *Index) supervisedRefresh(ctx context.Context, reqs map[string]map[string]struct{}) {
-	defer func() {
-		if v := recover(); v != nil {
-			ix.m.panics.Inc()
-			ix.log.Error("refresh panicked; the next scan catches up", zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
-		}
-	}()
+	defer ix.recoverRefresh()
 	ix.refresh(ctx, reqs)
+}
+
+func (ix *Index) recoverRefresh() {
+	if v := recover(); v != nil {
+		ix.m.panics.Inc()
+		ix.log.Error("refresh panicked; the next scan catches up", zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
+	}
 }
 
 // rkey identifies a record without building its store key.
@@ -136,39 +156,7 @@ type rkey struct{ origin, rel string }
 func (ix *Index) refresh(ctx context.Context, reqs map[string]map[string]struct{}) {
 	began := time.Now()
 	cur := sortedTracks(ix.Tracks())
-	changes := map[rkey]*Track{} // nil: delete
-	var jobs []job
-	for _, name := range slices.Sorted(maps.Keys(reqs)) {
-		o, ok := ix.origins.Get(name)
-		if !ok {
-			ix.log.Debug("refresh of an unknown origin ignored", zap.String("origin", name))
-			continue
-		}
-		lo, hi := originRange(cur, name)
-		h := ix.checkOrigin(ctx, o, hi-lo, ix.meta[name])
-		if ctx.Err() != nil {
-			return
-		}
-		if !h.ok {
-			ix.setOffline(name, h.reason, hi-lo)
-			continue
-		}
-		if ix.isOffline(name) {
-			// Back from offline: what changed meanwhile is unknown.
-			ix.RescanOrigin(name)
-			continue
-		}
-		jobs = append(jobs, ix.refreshOrigin(ctx, o, cur[lo:hi], slices.Sorted(maps.Keys(reqs[name])), changes)...)
-	}
-	for _, r := range ix.readAll(ctx, jobs) {
-		k := key(r.t.Origin, r.t.RelPath)
-		delete(ix.retry, k)
-		if r.retry {
-			ix.retry[k] = struct{}{}
-		}
-		ix.in.track(r.t)
-		changes[rkey{r.t.Origin, r.t.RelPath}] = r.t
-	}
+	changes := ix.refreshChanges(ctx, cur, ix.retry, reqs)
 	if ctx.Err() != nil || len(changes) == 0 {
 		return
 	}
@@ -184,16 +172,86 @@ func (ix *Index) refresh(ctx context.Context, reqs map[string]map[string]struct{
 	ix.log.Debug("refreshed", zap.Int("updated", len(puts)), zap.Int("removed", len(dels)), zap.Duration("took", time.Since(began)))
 }
 
+// refreshDuringScan applies refresh requests in the middle of a scan, from
+// its collector: against the scan's records so far, into its state, so a
+// change shows at once instead of after a scan that can take minutes, and
+// the end of the scan does not undo it.
+func (ix *Index) refreshDuringScan(ctx context.Context, st *scanState, reqs map[string]map[string]struct{}) {
+	defer ix.recoverRefresh()
+	began := time.Now()
+	cur := st.current()
+	changes := ix.refreshChanges(ctx, cur, st.retry, reqs)
+	if ctx.Err() != nil || len(changes) == 0 {
+		return
+	}
+	_, puts, dels := applyChanges(cur, changes)
+	if len(puts) == 0 && len(dels) == 0 {
+		return
+	}
+	for _, t := range dels {
+		delete(st.retry, key(t.Origin, t.RelPath))
+	}
+	// The walk's records first: written after, one of them could undo a
+	// deletion below.
+	ix.persist(batch{puts: st.takeDirty(), retry: st.retry})
+	ix.persist(batch{puts: puts, dels: dels, retry: st.retry})
+	st.addRefreshed(puts, dels, began)
+	ix.publish(st.snapshot())
+	ix.log.Debug("refreshed during a scan", zap.Int("updated", len(puts)), zap.Int("removed", len(dels)), zap.Duration("took", time.Since(began)))
+}
+
+// refreshChanges looks at the requested paths against cur (the current
+// records, sorted) and returns what changed (nil: deleted). retry is the
+// set of keys to read again; it is updated for the files read.
+func (ix *Index) refreshChanges(ctx context.Context, cur []*Track, retry map[string]struct{}, reqs map[string]map[string]struct{}) map[rkey]*Track {
+	changes := map[rkey]*Track{} // nil: delete
+	var jobs []job
+	for _, name := range slices.Sorted(maps.Keys(reqs)) {
+		o, ok := ix.origins.Get(name)
+		if !ok {
+			ix.log.Debug("refresh of an unknown origin ignored", zap.String("origin", name))
+			continue
+		}
+		lo, hi := originRange(cur, name)
+		h := ix.checkOrigin(ctx, o, hi-lo, ix.meta[name])
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !h.ok {
+			ix.setOffline(name, h.reason, hi-lo)
+			continue
+		}
+		if ix.isOffline(name) {
+			// Back from offline: what changed meanwhile is unknown.
+			ix.RescanOrigin(name)
+			continue
+		}
+		jobs = append(jobs, ix.refreshOrigin(ctx, o, cur[lo:hi], retry, slices.Sorted(maps.Keys(reqs[name])), changes)...)
+	}
+	for _, r := range ix.readAll(ctx, jobs) {
+		k := key(r.t.Origin, r.t.RelPath)
+		delete(retry, k)
+		if r.retry {
+			retry[k] = struct{}{}
+		}
+		ix.in.track(r.t)
+		changes[rkey{r.t.Origin, r.t.RelPath}] = r.t
+	}
+	return changes
+}
+
 // refreshOrigin records in changes what the paths of one healthy origin
 // say, and returns the files whose tags must be read. recs are the origin's
-// current records, sorted.
-func (ix *Index) refreshOrigin(ctx context.Context, o origins.Origin, recs []*Track, paths []string, changes map[rkey]*Track) []job {
+// current records, sorted. Each stat is bounded by the read timeout: after
+// the first that times out the origin is treated as offline (its records
+// kept, the rest of its paths left to the rescan that follows its return).
+func (ix *Index) refreshOrigin(ctx context.Context, o origins.Origin, recs []*Track, retry map[string]struct{}, paths []string, changes map[rkey]*Track) []job {
 	name := o.Name()
 	var jobs []job
 	consider := func(e origins.Entry) {
 		if i, found := find(recs, name, e.RelPath); found {
 			p := recs[i]
-			_, again := ix.retry[key(name, e.RelPath)]
+			_, again := retry[key(name, e.RelPath)]
 			if p.Size == e.Size && p.ModTime.Equal(e.ModTime) && !again {
 				delete(changes, rkey{name, e.RelPath}) // an earlier path's deletion was wrong
 				return
@@ -217,23 +275,31 @@ func (ix *Index) refreshOrigin(ctx context.Context, o origins.Origin, recs []*Tr
 		return nil
 	}
 	for _, p := range paths {
-		fi, err := o.Stat(p)
+		if ctx.Err() != nil {
+			return jobs
+		}
+		// The origin bounds its own stat, but with a context of its own:
+		// this bound lets Stop interrupt a refresh stuck on a hung NAS.
+		fi, err := bounded(ctx, ix.cfg.ReadTimeout, func() (fs.FileInfo, error) { return o.Stat(p) })
 		switch {
+		case ctx.Err() != nil:
+			return jobs
+		case errors.Is(err, origins.ErrTimeout):
+			ix.setOffline(name, fmt.Sprintf("refresh: stat %s: %v", p, err), len(recs))
+			return jobs
 		case err == nil && fi.Mode().IsRegular():
 			remove(under(p)) // was a directory
 			consider(origins.Entry{RelPath: p, Size: fi.Size(), ModTime: fi.ModTime()})
 		case err == nil && fi.IsDir():
 			remove(exact(p)) // was a file
 			seen := map[string]bool{}
-			complete := ix.walkDir(ctx, o, p, func(e origins.Entry) {
+			out := ix.walkDir(ctx, o, p, func(e origins.Entry) {
 				seen[e.RelPath] = true
 				consider(e)
 			})
-			if complete {
-				for _, t := range under(p) {
-					if !seen[t.RelPath] {
-						changes[rkey{name, t.RelPath}] = nil
-					}
+			for _, t := range under(p) {
+				if !seen[t.RelPath] && !out.keeps(t.RelPath) {
+					changes[rkey{name, t.RelPath}] = nil
 				}
 			}
 		case err == nil:
@@ -248,9 +314,10 @@ func (ix *Index) refreshOrigin(ctx context.Context, o origins.Origin, recs []*Tr
 	return jobs
 }
 
-// walkDir calls fn for every file under dir and reports whether the walk
-// was complete. Origins without WalkDir are walked whole and filtered.
-func (ix *Index) walkDir(ctx context.Context, o origins.Origin, dir string, fn func(origins.Entry)) (complete bool) {
+// walkDir calls fn for every file under dir and reports how the walk ended
+// (which unseen records stay). Origins without WalkDir are walked whole and
+// filtered.
+func (ix *Index) walkDir(ctx context.Context, o origins.Origin, dir string, fn func(origins.Entry)) outcome {
 	var err error
 	if dw, ok := o.(origins.DirWalker); ok {
 		err = dw.WalkDir(ctx, dir, func(e origins.Entry) error {
@@ -266,11 +333,15 @@ func (ix *Index) walkDir(ctx context.Context, o origins.Origin, dir string, fn f
 			return nil
 		})
 	}
-	if err != nil && ctx.Err() == nil {
+	if ctx.Err() != nil {
+		return outcome{}
+	}
+	out := walkOutcome(err, 0)
+	if err != nil {
 		ix.log.Info("refresh: directory walk incomplete, keeping records it did not see",
 			zap.String("origin", o.Name()), zap.String("dir", dir), zap.Error(err))
 	}
-	return err == nil
+	return out
 }
 
 // readAll reads the tags of jobs, cfg.Workers at a time.

@@ -2,6 +2,7 @@ package index_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,12 +48,15 @@ type dirWalkOrigin struct {
 
 func (o dirWalkOrigin) WalkDir(ctx context.Context, dir string, fn func(origins.Entry) error) error {
 	o.n.Add(1)
-	return o.faultyOrigin.Origin.Walk(ctx, func(e origins.Entry) error {
-		if strings.HasPrefix(e.RelPath, dir+"/") {
+	if err := o.faultyOrigin.Origin.Walk(ctx, func(e origins.Entry) error {
+		if strings.HasPrefix(e.RelPath, dir+"/") && !o.f.skipped(e.RelPath) {
 			return fn(e)
 		}
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	return o.f.incomplete(o.Name())
 }
 
 func TestRefresh(t *testing.T) {
@@ -291,4 +295,143 @@ func TestInterning(t *testing.T) {
 	e.stop()
 	e = start(t, map[string]string{"lib": root}, envOpt{cfg: stateCfg(state)})
 	check(e, "after loading")
+}
+
+// A refresh of a directory whose walk skipped unreadable subdirectories
+// removes what it did not see, except under them.
+func TestRefreshSkippedDirs(t *testing.T) {
+	for _, dirWalker := range []bool{true, false} {
+		t.Run(map[bool]string{true: "DirWalker", false: "full walk fallback"}[dirWalker], func(t *testing.T) {
+			root := t.TempDir()
+			writeLibrary(t, root, map[string][]byte{
+				"d/a.flac": flac(wallTags), "d/sub/b.flac": flac(wallTags), "d/sub2/c.flac": flac(wallTags),
+			})
+			f := &faults{}
+			e := start(t, map[string]string{"lib": root}, envOpt{decorate: func(s origins.Set) origins.Set {
+				if dirWalker {
+					return dirWalkSet{faultySet{s, f}, new(atomic.Int64)}
+				}
+				return faultySet{s, f}
+			}})
+			e.waitScanned(t, 5*time.Second)
+			for _, rel := range []string{"d/a.flac", "d/sub/b.flac", "d/sub2/c.flac"} {
+				if err := os.Remove(filepath.Join(root, rel)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.skipDirs = []string{"d/sub"}
+			e.ix.Refresh("lib", []string{"d"})
+			waitFor(t, 2*time.Second, "unseen files outside the skipped directory removed", func() bool {
+				m := e.byPath()
+				return m["lib/d/a.flac"] == nil && m["lib/d/sub2/c.flac"] == nil
+			})
+			if e.byPath()["lib/d/sub/b.flac"] == nil {
+				t.Fatal("a record under the skipped directory was removed")
+			}
+		})
+	}
+}
+
+// Refreshes are applied while a scan runs: a change on an origin shows at
+// once whether the scan has walked it already, walks it later, or is
+// walking another origin, and it survives the end of the scan and a restart.
+func TestRefreshDuringScan(t *testing.T) {
+	a, b, c, state := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
+	writeLibrary(t, a, map[string][]byte{"x.flac": flac(wallTags), "y.flac": flac(wallTags)})
+	files := map[string][]byte{}
+	for i := range 100 {
+		files[fmt.Sprintf("d%02d/%03d.flac", i%10, i)] = flac(wallTags)
+	}
+	writeLibrary(t, b, files)
+	writeLibrary(t, c, map[string][]byte{"z.flac": flac(wallTags)})
+	f := &faults{delay: 50 * time.Millisecond} // a slow NAS: 50 ms per open
+	cfg := index.Config{StateDir: state, Workers: 2}
+	e := start(t, map[string]string{"a": a, "b": b, "c": c}, envOpt{cfg: &cfg,
+		decorate: func(s origins.Set) origins.Set { return faultySet{s, f} }})
+	waitFor(t, 5*time.Second, "a scanned", func() bool { m := e.byPath(); return m["a/x.flac"] != nil && m["a/y.flac"] != nil })
+
+	check := func(what, origin, rel string, want bool) {
+		t.Helper()
+		if e.ix.Stats().Scanning == false {
+			t.Fatalf("%s: the scan is over already", what)
+		}
+		began := time.Now()
+		e.ix.Refresh(origin, []string{rel})
+		waitFor(t, 5*time.Second, what, func() bool { return (e.byPath()[origin+"/"+rel] != nil) == want })
+		if d := time.Since(began); d > time.Second {
+			t.Errorf("%s: visible after %v, want at once", what, d)
+		} else {
+			t.Logf("%s: visible after %v", what, d)
+		}
+	}
+	writeAt(t, a, "new.flac", flac(wallTags), time.Now())
+	check("file added on an origin already walked", "a", "new.flac", true)
+	if err := os.Remove(filepath.Join(a, "x.flac")); err != nil {
+		t.Fatal(err)
+	}
+	check("file deleted on an origin already walked", "a", "x.flac", false)
+	writeAt(t, c, "new.flac", flac(wallTags), time.Now())
+	check("file added on an origin not walked yet", "c", "new.flac", true)
+	writeAt(t, b, "d00/new.flac", flac(wallTags), time.Now())
+	check("file added on the origin being walked", "b", "d00/new.flac", true)
+
+	e.waitScanned(t, 20*time.Second)
+	want := summary(e.ix.Tracks())
+	got := e.byPath()
+	if len(got) != 2+101+2 || got["a/x.flac"] != nil || got["a/new.flac"] == nil || got["c/new.flac"] == nil || got["b/d00/new.flac"] == nil {
+		t.Fatalf("after the scan: %d records, %v", len(got), want)
+	}
+	e.stop()
+	e = start(t, map[string]string{"a": a, "b": b, "c": c}, envOpt{cfg: stateCfg(state)})
+	if got := summary(e.ix.Tracks()); !slices.Equal(got, want) {
+		t.Fatalf("after a restart:\n%v\nwant\n%v", got, want)
+	}
+}
+
+// A refresh whose stat hangs (a NAS that stopped answering) gives up on the
+// origin after one read timeout, keeping its records, and does not hold up
+// the requests behind it.
+func TestRefreshHungStat(t *testing.T) {
+	root, other := t.TempDir(), t.TempDir()
+	writeLibrary(t, root, map[string][]byte{"h1.flac": flac(wallTags), "h2.flac": flac(wallTags), "h3.flac": flac(wallTags)})
+	f := &faults{hangStat: map[string]bool{"h1.flac": true, "h2.flac": true, "h3.flac": true}, release: make(chan struct{})}
+	defer close(f.release)
+	cfg := index.Config{ReadTimeout: 200 * time.Millisecond}
+	e := start(t, map[string]string{"lib": root, "other": other}, envOpt{cfg: &cfg,
+		decorate: func(s origins.Set) origins.Set { return faultySet{s, f} }})
+	e.waitScanned(t, 5*time.Second)
+
+	began := time.Now()
+	e.ix.Refresh("lib", []string{"h1.flac", "h2.flac", "h3.flac"})
+	writeAt(t, other, "mark.txt", []byte("x"), time.Now())
+	e.ix.Refresh("other", []string{"mark.txt"})
+	waitFor(t, 3*time.Second, "the refresh behind served", func() bool { return e.byPath()["other/mark.txt"] != nil })
+	if d := time.Since(began); d > time.Second {
+		t.Errorf("served after %v with a 200ms read timeout", d)
+	}
+	if n := f.hung.Load(); n != 1 {
+		t.Errorf("%d stats of the hung origin, want 1 (offline after the first timeout)", n)
+	}
+	if n := len(e.byPath()); n != 4 {
+		t.Fatalf("%d records, want the 3 of the hung origin kept and the mark", n)
+	}
+}
+
+// Stop does not wait for a refresh blocked in an origin stat.
+func TestStopDuringHungRefresh(t *testing.T) {
+	root := t.TempDir()
+	writeLibrary(t, root, map[string][]byte{"h.flac": flac(wallTags)})
+	f := &faults{hangStat: map[string]bool{"h.flac": true}, release: make(chan struct{})}
+	defer close(f.release)
+	cfg := index.Config{ReadTimeout: time.Minute}
+	e := start(t, map[string]string{"lib": root}, envOpt{cfg: &cfg,
+		decorate: func(s origins.Set) origins.Set { return faultySet{s, f} }})
+	e.waitScanned(t, 5*time.Second)
+	e.ix.Refresh("lib", []string{"h.flac"})
+	waitFor(t, 2*time.Second, "stat blocked", func() bool { return f.hung.Load() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := e.ix.Stop(ctx); err != nil {
+		t.Fatalf("Stop with a refresh blocked in a stat: %v", err)
+	}
 }

@@ -37,30 +37,93 @@ func key(origin, relpath string) string { return origin + "\x00" + relpath }
 type job struct {
 	o   origins.Origin
 	e   origins.Entry
-	idx int // position of its last record in the scan's list, -1 if new
+	idx int       // position of its last record in the scan's list, -1 if new
+	at  time.Time // when the walk listed it
 }
 
 // result is one file's record, new or carried over from the last scan.
 type result struct {
 	t      *Track
-	reread bool // tags were read (or tried) in this scan
-	retry  bool // the read failed because of the origin: try again next scan
-	idx    int  // as job.idx
+	reread bool      // tags were read (or tried) in this scan
+	retry  bool      // the read failed because of the origin: try again next scan
+	idx    int       // as job.idx
+	at     time.Time // as job.at
 }
 
 // outcome is how one origin's walk ended.
 type outcome struct {
-	complete bool // walked to the end without error: unseen files are gone
-	files    int  // files the walk listed
-	health   health
+	// walked: the root was healthy and the walk reached its end, so the
+	// origin is online and the files it did not see are gone, except under
+	// skipped, or all of them when unknown.
+	walked  bool
+	unknown bool   // the walk skipped directories without naming them
+	skipped dirSet // directories the walk could not read
+	files   int    // files the walk listed
+	health  health
+}
+
+// keeps reports whether an unseen record at rel stays after the walk.
+func (o outcome) keeps(rel string) bool {
+	return !o.walked || o.unknown || o.skipped.holds(rel)
+}
+
+// walkOutcome classifies the error of a walk that listed files files. An
+// *origins.IncompleteError names the directories it skipped; a bare
+// origins.ErrIncomplete does not, so every unseen record stays.
+func walkOutcome(err error, files int) outcome {
+	var ie *origins.IncompleteError
+	switch {
+	case err == nil:
+		return outcome{walked: true, files: files}
+	case errors.As(err, &ie):
+		return outcome{walked: true, skipped: newDirSet(ie.Skipped), files: files}
+	case errors.Is(err, origins.ErrIncomplete):
+		return outcome{walked: true, unknown: true, files: files}
+	}
+	return outcome{files: files}
+}
+
+// dirSet is a set of origin-relative directories.
+type dirSet map[string]struct{}
+
+func newDirSet(dirs []string) dirSet {
+	if len(dirs) == 0 {
+		return nil
+	}
+	s := make(dirSet, len(dirs))
+	for _, d := range dirs {
+		s[d] = struct{}{}
+	}
+	return s
+}
+
+// holds reports whether rel is under one of the directories: one lookup
+// per parent of rel.
+func (s dirSet) holds(rel string) bool {
+	if len(s) == 0 {
+		return false
+	}
+	if _, ok := s["."]; ok {
+		return true
+	}
+	for i := range len(rel) {
+		if rel[i] == '/' {
+			if _, ok := s[rel[:i]]; ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // scan walks the origins in only (all origins when only is nil) once,
 // persisting and publishing what it finds in batches; it reports whether it
 // ran to the end (false when ctx was cancelled). Files whose size and mtime
 // did not change keep their record. Files not seen are removed only for
-// origins that are healthy (see checkOrigin) and whose walk completed: an
-// origin that is offline or failed mid-walk keeps its records.
+// origins that are healthy (see checkOrigin) and whose walk reached its end,
+// and not under directories the walk had to skip: an origin that is offline
+// or failed mid-walk keeps its records. Refreshes queued meanwhile are
+// applied between batches (see refreshDuringScan).
 func (ix *Index) scan(ctx context.Context, only map[string]bool) bool {
 	start := time.Now()
 	var list []origins.Origin
@@ -100,7 +163,7 @@ func (ix *Index) scan(ctx context.Context, only map[string]bool) bool {
 		workers.Go(func() {
 			for j := range jobs {
 				r := ix.readTrack(ctx, j.o, j.e)
-				r.idx = j.idx
+				r.idx, r.at = j.idx, j.at
 				select {
 				case results <- r:
 				case <-ctx.Done():
@@ -129,10 +192,10 @@ func (ix *Index) scan(ctx context.Context, only map[string]bool) bool {
 			}
 			out := ix.walkOrigin(ctx, o, retry, prev[lo:hi], lo, jobs, results)
 			out.health = h
-			if out.complete && out.files == 0 && hi > lo {
+			if out.walked && out.files == 0 && hi > lo {
 				// Emptied between the check and the walk: same rule.
 				ix.setOffline(name, fmt.Sprintf("walk found no files but the index holds %d from it", hi-lo), hi-lo)
-				out.complete = false
+				out.walked = false
 			}
 			outcomes[name] = out
 		}
@@ -161,6 +224,12 @@ func (ix *Index) scan(ctx context.Context, only map[string]bool) bool {
 				lastProgress = now
 				ix.logProgress(now, st.read)
 			}
+		case <-ix.wake:
+			// Scan requests stay queued for the run loop, which looks at
+			// the queue again after the scan.
+			if paths := ix.takePaths(); len(paths) > 0 {
+				ix.refreshDuringScan(ctx, st, paths)
+			}
 		}
 	}
 	if ctx.Err() != nil {
@@ -173,17 +242,22 @@ func (ix *Index) scan(ctx context.Context, only map[string]bool) bool {
 	for _, o := range ix.origins.List() {
 		configured[o.Name()] = true
 	}
-	tracks, removed := st.finish(func(origin string) bool {
-		// Unseen records stay unless their origin was walked completely,
-		// or (in a full scan) is no longer configured at all.
-		if !configured[origin] {
+	tracks, removed := st.finish(func(t *Track) bool {
+		// Unseen records stay unless their origin was walked (outside the
+		// directories it skipped), or (in a full scan) is no longer
+		// configured at all.
+		if !configured[t.Origin] {
 			return only != nil
 		}
-		return (only != nil && !only[origin]) || !outcomes[origin].complete
+		if only != nil && !only[t.Origin] {
+			return true
+		}
+		out, ok := outcomes[t.Origin]
+		return !ok || out.keeps(t.RelPath)
 	})
 	b := batch{puts: st.takeDirty(), dels: removed, retry: st.retry}
 	for name, out := range outcomes {
-		if !out.complete {
+		if !out.walked {
 			continue
 		}
 		ix.setOnline(name)
@@ -256,7 +330,7 @@ func (ix *Index) walkOrigin(ctx context.Context, o origins.Origin, retry map[str
 		files++
 		var send chan<- result
 		var r result
-		j := job{o: o, e: e, idx: -1}
+		j := job{o: o, e: e, idx: -1, at: time.Now()}
 		i, found := slices.BinarySearchFunc(prev, e.RelPath, func(t *Track, rel string) int { return strings.Compare(t.RelPath, rel) })
 		if found {
 			j.idx = base + i
@@ -266,7 +340,7 @@ func (ix *Index) walkOrigin(ctx context.Context, o origins.Origin, retry map[str
 					_, again = retry[key(name, e.RelPath)]
 				}
 				if !again {
-					send, r = results, result{t: p, idx: j.idx}
+					send, r = results, result{t: p, idx: j.idx, at: j.at}
 				}
 			}
 		}
@@ -282,17 +356,22 @@ func (ix *Index) walkOrigin(ctx context.Context, o origins.Origin, retry map[str
 		}
 		return nil
 	})
+	out = walkOutcome(err, files)
 	switch {
 	case err == nil:
-		return outcome{complete: true, files: files}
 	case ctx.Err() != nil:
+		return outcome{files: files}
 	case errors.Is(err, origins.ErrOffline):
 		log.Info("origin offline: keeping its tracks", zap.Error(err))
+	case out.walked && !out.unknown:
+		// The origin warns about each unreadable directory itself.
+		ix.m.errors.Inc()
+		log.Info("origin walk incomplete: keeping the tracks under the directories it skipped", zap.Error(err))
 	default:
 		ix.m.errors.Inc()
 		log.Warn("origin walk incomplete: keeping tracks it did not see", zap.Error(err))
 	}
-	return outcome{files: files}
+	return out
 }
 
 // readTrack builds the record of one file, reading its tags if it is audio.
@@ -369,6 +448,15 @@ type scanState struct {
 	changed bool // anything differs from the last records
 	pending int  // changes since the last publish
 	read    int  // files whose tags were read
+	// refreshed holds what refreshes applied during the scan found (nil
+	// record: deleted), already persisted. It overrides list and added
+	// until a walk result newer than the refresh replaces it.
+	refreshed map[rkey]refreshed
+}
+
+type refreshed struct {
+	t  *Track    // nil: deleted
+	at time.Time // when the refresh began
 }
 
 func newScanState(prev []*Track, retry map[string]struct{}, in interner) *scanState {
@@ -381,6 +469,17 @@ func newScanState(prev []*Track, retry map[string]struct{}, in interner) *scanSt
 }
 
 func (st *scanState) apply(r result) {
+	replace := false // the record must be written even if unchanged
+	if len(st.refreshed) > 0 {
+		k := rkey{r.t.Origin, r.t.RelPath}
+		if f, ok := st.refreshed[k]; ok {
+			if f.at.After(r.at) {
+				return // the refresh looked after the walk did: its record stands
+			}
+			delete(st.refreshed, k)
+			replace = true // the store holds the refresh's record
+		}
+	}
 	if r.reread {
 		k := key(r.t.Origin, r.t.RelPath)
 		st.read++
@@ -393,7 +492,7 @@ func (st *scanState) apply(r result) {
 	switch {
 	case r.idx < 0:
 		st.added = append(st.added, r.t)
-	case st.list[r.idx] == r.t:
+	case st.list[r.idx] == r.t && !replace:
 		st.seen[r.idx] = true
 		return
 	default:
@@ -405,13 +504,54 @@ func (st *scanState) apply(r result) {
 	st.pending++
 }
 
-// finish drops the records not seen in this scan unless keep says their
-// origin keeps them, and returns the final sorted records and the dropped.
-func (st *scanState) finish(keep func(origin string) bool) (tracks, removed []*Track) {
+// addRefreshed records the changes a refresh that began at at made: puts
+// and dels, both already persisted.
+func (st *scanState) addRefreshed(puts, dels []*Track, at time.Time) {
+	if st.refreshed == nil {
+		st.refreshed = map[rkey]refreshed{}
+	}
+	for _, t := range puts {
+		st.refreshed[rkey{t.Origin, t.RelPath}] = refreshed{t: t, at: at}
+	}
+	for _, t := range dels {
+		st.refreshed[rkey{t.Origin, t.RelPath}] = refreshed{at: at}
+	}
+	st.changed = true
+}
+
+// withRefreshed returns sorted ts with the refreshed records applied.
+func (st *scanState) withRefreshed(ts []*Track) []*Track {
+	if len(st.refreshed) == 0 {
+		return ts
+	}
+	changes := make(map[rkey]*Track, len(st.refreshed))
+	for k, f := range st.refreshed {
+		changes[k] = f.t
+	}
+	next, _, _ := applyChanges(ts, changes)
+	return next
+}
+
+// current returns the scan's records so far, sorted. The result may share
+// st.list: it must not be modified.
+func (st *scanState) current() []*Track {
+	added := slices.Clone(st.added)
+	slices.SortFunc(added, compareTracks)
+	return st.withRefreshed(mergeSorted(st.list, dedupeSorted(added)))
+}
+
+// finish drops the records not seen in this scan (nor by a refresh during
+// it) unless keep says they stay, and returns the final sorted records and
+// the dropped.
+func (st *scanState) finish(keep func(*Track) bool) (tracks, removed []*Track) {
 	kept := st.list[:0:0]
 	for i, t := range st.list {
-		if st.seen[i] || keep(t.Origin) {
+		if st.seen[i] || keep(t) {
 			kept = append(kept, t)
+			continue
+		}
+		if _, ok := st.refreshed[rkey{t.Origin, t.RelPath}]; ok {
+			kept = append(kept, t) // withRefreshed decides
 			continue
 		}
 		delete(st.retry, key(t.Origin, t.RelPath))
@@ -421,7 +561,7 @@ func (st *scanState) finish(keep func(origin string) bool) (tracks, removed []*T
 		st.changed = true
 	}
 	slices.SortFunc(st.added, compareTracks)
-	return mergeSorted(kept, dedupeSorted(st.added)), removed
+	return st.withRefreshed(mergeSorted(kept, dedupeSorted(st.added))), removed
 }
 
 // takeDirty returns the records to persist and forgets them.
@@ -434,6 +574,9 @@ func (st *scanState) takeDirty() []*Track {
 // snapshot returns a copy of the records for publishing.
 func (st *scanState) snapshot() []*Track {
 	st.pending = 0
+	if len(st.refreshed) > 0 {
+		return st.current() // a new slice: applying the refreshed records copies
+	}
 	out := make([]*Track, 0, len(st.list)+len(st.added))
 	return append(append(out, st.list...), st.added...)
 }

@@ -4,22 +4,50 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 	"go.uber.org/zap"
 )
 
 // storeVersion is the schema of index.db. A store with another version is
-// emptied and rebuilt by a full scan.
-const storeVersion = 1
+// emptied and rebuilt by a full scan. Version 1 stored mtimes as Unix ns.
+const storeVersion = 2
 
-// storeLockTimeout bounds waiting for index.db's file lock, so a store held
-// by a stuck process cannot hang start.
-const storeLockTimeout = time.Second
+const (
+	// storeLockQuiet is how long index.db's file lock is waited for before
+	// saying so: a previous daemon may still be exiting.
+	storeLockQuiet = time.Second
+	// storeLockWait bounds the whole wait, so a store held by a stuck process
+	// fails start (systemd restarts the daemon) instead of hanging it.
+	storeLockWait = 10 * time.Second
+	// maxLoadHint caps the capacity reserved from the stored file count: a
+	// damaged count must not size an allocation.
+	maxLoadHint = 1 << 20
+)
+
+// errCorrupt is wrapped by errors that show the store file is damaged: a
+// panic or memory fault inside bbolt.
+var errCorrupt = errors.New("index store damaged")
+
+// isCorrupt reports whether err is evidence of a damaged store file, the
+// only reason to move it aside. A lock held by another process, a permission
+// or I/O error, a full disk say nothing about the file.
+func isCorrupt(err error) bool {
+	switch {
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
+		errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, errDecode), errors.Is(err, errCorrupt):
+		return true
+	}
+	// bbolt has no variable for a file shorter than its two meta pages.
+	return strings.Contains(err.Error(), "file size too small")
+}
 
 var (
 	bucketMeta    = []byte("meta")
@@ -42,6 +70,10 @@ type originMeta struct {
 type store struct {
 	db   *bolt.DB
 	path string
+	// broken: a write panicked inside bbolt, which may have left its state
+	// (and its locks) inconsistent: the store is neither written nor closed
+	// again; the process exit releases it.
+	broken bool
 }
 
 // loaded is the content of a store.
@@ -65,15 +97,16 @@ func (b *batch) empty() bool {
 	return len(b.puts) == 0 && len(b.dels) == 0 && b.files == 0 && b.origins == nil
 }
 
-// openStore opens (creating it if needed) and loads the store at path. A
-// store of another schema version is emptied (logged). Any other problem,
-// including a panic or memory fault inside bbolt reading a damaged file, is
-// returned as an error; the caller moves the file aside.
-func openStore(path string, in interner, log *zap.Logger) (s *store, l loaded, err error) {
+// openStore opens (creating it if needed) and loads the store at path,
+// waiting at most lockTimeout for its file lock. A store of another schema
+// version is emptied (logged). Any other problem is returned as an error; a
+// panic or memory fault inside bbolt reading a damaged file wraps
+// errCorrupt.
+func openStore(path string, in interner, log *zap.Logger, lockTimeout time.Duration) (s *store, l loaded, err error) {
 	var db *bolt.DB
 	defer func() {
 		if v := recover(); v != nil {
-			err = fmt.Errorf("read %s: panic: %v", path, v)
+			err = fmt.Errorf("read %s: panic: %v: %w", path, v, errCorrupt)
 		}
 		if err != nil && db != nil {
 			closeQuietly(db)
@@ -84,7 +117,7 @@ func openStore(path string, in interner, log *zap.Logger) (s *store, l loaded, e
 	// access, which this turns into a panic recovered above.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: storeLockTimeout})
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
 		return nil, l, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -161,7 +194,7 @@ func load(tx *bolt.Tx, in interner) (loaded, error) {
 		if k <= 0 {
 			return l, fmt.Errorf("meta %s: %w", keyFiles, errDecode)
 		}
-		l.files = int(n)
+		l.files = int(min(n, math.MaxInt32)) // only an estimate of the next scan's work
 	}
 	if err := origs.ForEach(func(k, v []byte) error {
 		if len(v) < 1 {
@@ -172,7 +205,9 @@ func load(tx *bolt.Tx, in interner) (loaded, error) {
 	}); err != nil {
 		return l, err
 	}
-	l.tracks = make([]*Track, 0, l.files) // a good guess; Bucket.Stats would read every page
+	// A good guess (Bucket.Stats would read every page), capped: bbolt does
+	// not checksum data pages, and a damaged count must not size memory.
+	l.tracks = make([]*Track, 0, min(l.files, maxLoadHint))
 	d := decoder{in: in}
 	var slab []Track
 	c := tracks.Cursor()
@@ -194,10 +229,22 @@ func load(tx *bolt.Tx, in interner) (loaded, error) {
 	return l, nil
 }
 
-// write applies b in one transaction.
-func (s *store) write(b batch) error {
+// write applies b in one transaction. A panic inside bbolt (a page damaged
+// while the daemon runs, or a fault reading the mapped file) is returned as
+// an error wrapping errCorrupt, and the store is not written again.
+func (s *store) write(b batch) (err error) {
+	if s.broken {
+		return fmt.Errorf("write %s: not written since an earlier write panicked: %w", s.path, errCorrupt)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			s.broken = true
+			err = fmt.Errorf("write %s: panic: %v: %w", s.path, v, errCorrupt)
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	var buf []byte // keys and values: bbolt keeps them until commit
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		tracks := tx.Bucket(bucketTracks)
 		for _, t := range b.dels {
 			start := len(buf)
@@ -240,39 +287,61 @@ func (s *store) write(b batch) error {
 }
 
 func (s *store) close() error {
+	if s.broken {
+		return nil // Close could block on a lock the panicked write still holds
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", s.path, err)
 	}
 	return nil
 }
 
-// openState opens the store under dir, moving an unreadable one aside. It
-// returns a nil store (the index then lives in memory only) when even a
-// fresh store cannot be created; every problem is logged here.
-func openState(dir string, in interner, log *zap.Logger) (*store, loaded) {
+// openState opens the store under dir, waiting up to lockWait for another
+// process to release it. Only a damaged store is moved aside (logged) and
+// replaced by an empty one; any other problem (still locked, permission, I/O)
+// is returned and leaves the file as it is: the caller fails start rather
+// than show an empty library.
+func openState(dir string, in interner, log *zap.Logger, lockWait time.Duration) (*store, loaded, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		log.Error("state directory unusable; the index is kept in memory only and rescanned at every start",
-			zap.String("state_dir", dir), zap.Error(err))
-		return nil, loaded{}
+		return nil, loaded{}, fmt.Errorf("index state directory %s unusable: %w", dir, err)
 	}
 	path := filepath.Join(dir, "index.db")
-	s, l, err := openStore(path, in, log)
-	if err == nil {
-		return s, l
+	s, l, err := openWaiting(path, in, log, lockWait)
+	switch {
+	case err == nil:
+		return s, l, nil
+	case !isCorrupt(err):
+		return nil, loaded{}, fmt.Errorf("index store %s unusable (left as it is): %w", path, err)
 	}
 	aside := fmt.Sprintf("%s.corrupt-%d", path, time.Now().Unix())
 	if rerr := os.Rename(path, aside); rerr != nil {
-		log.Error("index store unreadable and cannot be moved aside; the index is kept in memory only",
-			zap.String("path", path), zap.Error(err), zap.NamedError("rename_error", rerr))
-		return nil, loaded{}
+		return nil, loaded{}, fmt.Errorf("index store %s damaged (%v) and not moved aside: %w", path, err, rerr)
 	}
 	log.Error("index store unreadable; moved aside, rebuilding the index with a full scan",
 		zap.String("path", path), zap.String("moved_to", aside), zap.Error(err))
 	clear(in)
-	s, l, err = openStore(path, in, log)
+	s, l, err = openWaiting(path, in, log, lockWait)
 	if err != nil {
-		log.Error("new index store cannot be created; the index is kept in memory only", zap.String("path", path), zap.Error(err))
-		return nil, loaded{}
+		return nil, loaded{}, fmt.Errorf("new index store %s: %w", path, err)
 	}
-	return s, l
+	return s, l, nil
+}
+
+// openWaiting is openStore waiting up to wait for the file lock, saying once
+// that it waits.
+func openWaiting(path string, in interner, log *zap.Logger, wait time.Duration) (*store, loaded, error) {
+	quiet := min(storeLockQuiet, wait)
+	s, l, err := openStore(path, in, log, quiet)
+	if !errors.Is(err, berrors.ErrTimeout) {
+		return s, l, err
+	}
+	if wait > quiet {
+		log.Warn("index store locked by another process (a previous daemon still exiting?); waiting",
+			zap.String("path", path), zap.Duration("up_to", wait))
+		s, l, err = openStore(path, in, log, wait-quiet)
+		if !errors.Is(err, berrors.ErrTimeout) {
+			return s, l, err
+		}
+	}
+	return nil, loaded{}, fmt.Errorf("still locked by another process after %s: %w", wait, berrors.ErrTimeout)
 }
