@@ -1,14 +1,15 @@
 // Package cache keeps the content-addressed store within its limits: it
 // accounts allocated bytes, evicts least recently used entries to stay under
-// cache.max_size and keep cache.min_free of the filesystem free, never
-// evicts pinned or in-use data, and fetches pinned tracks in full in the
-// background.
+// cache.max_size and keep cache.min_free of the filesystem free (or when a
+// write finds it full all the same), never evicts pinned or in-use data,
+// and fetches pinned tracks in full in the background.
 package cache
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -60,6 +61,10 @@ type Cache struct {
 	epoch    uint64            // completed removals
 	gone     map[string]uint64 // entry removed → epoch after its removal
 	readers  map[uint64]int    // listings in progress, by the epoch they began at
+	reclaims []*reclaimRun     // Reclaim calls evicting, whose surplus others may claim
+	// The last ErrNoSpace of MakeRoom and of Reclaim: while the cache is
+	// full the store asks for every block, twice.
+	noRoom, noReclaim verdict
 
 	kick         chan struct{} // a write was granted: check the limits soon
 	statfsFailed atomic.Bool   // logged; cleared when statfs works again
@@ -218,50 +223,45 @@ func (c *Cache) MakeRoom(need int64) error {
 // concurrent grants may overshoot max_size by a block each; the check
 // after writes trims that.
 func (c *Cache) makeRoom(need int64, partial bool) error {
+	now := time.Now()
 	disk, diskOK := c.disk()
-	if c.shortfall(c.store.Usage(), disk, diskOK, need) <= 0 {
+	storeUsage := c.store.Usage()
+	fast := c.shortfall(storeUsage, disk, diskOK, need)
+	if fast <= 0 {
 		return nil // the common case, without a listing
+	}
+	if !partial {
+		pins := c.pinned.Load()
+		c.mu.Lock()
+		err := c.noRoom.recall(now, c.epoch, pins, storeUsage, fast, c.opt.NoSpaceRetry)
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
 	var short int64
 	for range 3 { // again only if a victim could not be removed
-		ep := c.beginRead()
-		entries := c.store.Entries()
+		entries, ep := c.list()
 		disk, diskOK = c.disk()
-		slices.SortFunc(entries, func(a, b Entry) int {
-			if d := a.LastAccess.Compare(b.LastAccess); d != 0 {
-				return d
-			}
-			return strings.Compare(a.ID, b.ID)
-		})
 		pinned := c.pinned.Load()
 
 		c.mu.Lock()
-		var usage, freeing int64
-		for _, e := range entries {
-			usage += e.Bytes
-			if c.freeing(e.ID, ep) {
-				freeing += e.Bytes
-			}
-		}
+		usage, freeing := c.sum(entries, ep)
 		disk.Avail += freeing
 		short = c.shortfall(usage-freeing, disk, diskOK, need)
-		var victims []Entry
-		var got int64
-		for _, e := range entries {
-			if got >= short {
-				break
-			}
-			if e.InUse || e.Bytes <= 0 || c.freeing(e.ID, ep) || pinned.has(e) {
-				continue
-			}
-			victims = append(victims, e)
-			got += e.Bytes
-		}
+		victims, got := c.pick(entries, ep, pinned, short)
 		if short > 0 && (len(victims) == 0 || got < short && !partial) {
 			victims = nil // evicting would not make enough room
 		}
 		for _, v := range victims {
 			c.removing[v.ID] = true
+		}
+		var err error
+		if short > 0 && len(victims) == 0 {
+			err = fmt.Errorf("%w: %d more bytes needed, %d evictable (the rest is pinned or in use)", ErrNoSpace, short, got)
+			if !partial {
+				c.noRoom = verdict{at: now, epoch: ep, pins: pinned, usage: storeUsage, demand: fast, err: err}
+			}
 		}
 		c.endRead(ep)
 		c.mu.Unlock()
@@ -269,9 +269,9 @@ func (c *Cache) makeRoom(need int64, partial bool) error {
 		switch {
 		case short <= 0:
 			return nil
-		case len(victims) == 0:
-			return fmt.Errorf("%w: %d more bytes needed, %d evictable (the rest is pinned or in use)", ErrNoSpace, short, got)
-		case c.evict(victims):
+		case err != nil:
+			return err
+		case c.evict(victims) == got:
 			if got < short {
 				return fmt.Errorf("%w: %d more bytes needed, %d evicted (the rest is pinned or in use)", ErrNoSpace, short, got)
 			}
@@ -280,6 +280,170 @@ func (c *Cache) makeRoom(need int64, partial bool) error {
 		// A victim could not be removed (a reader opened it): look again.
 	}
 	return fmt.Errorf("%w: %d more bytes needed; entries could not be removed", ErrNoSpace, short)
+}
+
+// reclaimRun is a Reclaim call that is evicting. Guarded by Cache.mu.
+type reclaimRun struct {
+	spare   int64 // chosen for eviction beyond what the run needs, unclaimed
+	claimed int64 // claimed by calls that wait for this run instead of evicting
+	done    chan struct{}
+	err     error // set before done is closed
+}
+
+// Reclaim evicts at least need bytes of least recently used entries, never
+// pinned or in-use ones, whatever the accounting says (and more if
+// max_size or min_free ask for more). The store calls it after a write
+// failed because the filesystem is full (ENOSPC), which MakeRoom, trusting
+// the accounting, cannot see: with min_free off, or when other programs
+// filled the disk since. Calls made while another's evictions are in
+// flight take their surplus instead of each evicting an entry. It returns
+// an error wrapping ErrNoSpace if the room cannot be made; then nothing was
+// evicted for it.
+func (c *Cache) Reclaim(need int64) error {
+	if need <= 0 {
+		return nil
+	}
+	now := time.Now()
+	storeUsage := c.store.Usage()
+	disk, diskOK := c.disk()
+	demand := max(need, c.shortfall(storeUsage, disk, diskOK, need))
+	pins := c.pinned.Load()
+
+	c.mu.Lock()
+	for _, r := range c.reclaims {
+		if r.spare >= need {
+			r.spare -= need
+			r.claimed += need
+			c.mu.Unlock()
+			<-r.done
+			return r.err
+		}
+	}
+	if err := c.noReclaim.recall(now, c.epoch, pins, storeUsage, demand, c.opt.NoSpaceRetry); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	r := &reclaimRun{done: make(chan struct{})}
+	c.reclaims = append(c.reclaims, r)
+	c.mu.Unlock()
+	defer func() { // even if Remove panics: waiting calls must not hang
+		c.mu.Lock()
+		c.reclaims = slices.DeleteFunc(c.reclaims, func(x *reclaimRun) bool { return x == r })
+		c.mu.Unlock()
+		close(r.done)
+	}()
+	r.err = c.reclaim(r, need, now, storeUsage, demand)
+	return r.err
+}
+
+func (c *Cache) reclaim(r *reclaimRun, need int64, now time.Time, storeUsage, demand int64) error {
+	var freed, short int64
+	for range 3 { // again only if a victim could not be removed
+		entries, ep := c.list()
+		disk, diskOK := c.disk()
+		pinned := c.pinned.Load()
+
+		c.mu.Lock()
+		usage, freeing := c.sum(entries, ep)
+		disk.Avail += freeing
+		want := need + r.claimed
+		// Others' removals in flight do not count here: the disk was full
+		// with them counted.
+		short = max(want-freed, c.shortfall(usage-freeing, disk, diskOK, want))
+		victims, got := c.pick(entries, ep, pinned, short)
+		if got < short {
+			err := fmt.Errorf("%w: %d bytes to reclaim, %d evictable (the rest is pinned or in use)", ErrNoSpace, short, got)
+			if r.claimed == 0 { // else it answered a larger question
+				c.noReclaim = verdict{at: now, epoch: ep, pins: pinned, usage: storeUsage, demand: demand, err: err}
+			}
+			c.endRead(ep)
+			c.mu.Unlock()
+			return err
+		}
+		for _, v := range victims {
+			c.removing[v.ID] = true
+		}
+		r.spare = got - short
+		c.endRead(ep)
+		c.mu.Unlock()
+
+		gone := c.evict(victims)
+		freed += gone
+		if gone == got {
+			return nil
+		}
+		// A victim could not be removed (a reader opened it): look again.
+		c.mu.Lock()
+		r.spare = 0
+		c.mu.Unlock()
+	}
+	return fmt.Errorf("%w: %d bytes to reclaim; entries could not be removed", ErrNoSpace, short)
+}
+
+// list returns the entries, least recently used first, and the epoch the
+// listing began at, which the caller ends with endRead.
+func (c *Cache) list() ([]Entry, uint64) {
+	ep := c.beginRead()
+	entries := c.store.Entries()
+	slices.SortFunc(entries, func(a, b Entry) int {
+		if d := a.LastAccess.Compare(b.LastAccess); d != 0 {
+			return d
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return entries, ep
+}
+
+// sum returns the usage of a listing begun at ep and how much of it is
+// being or has been freed since. Called with mu held.
+func (c *Cache) sum(entries []Entry, ep uint64) (usage, freeing int64) {
+	for _, e := range entries {
+		usage += e.Bytes
+		if c.freeing(e.ID, ep) {
+			freeing += e.Bytes
+		}
+	}
+	return usage, freeing
+}
+
+// pick returns the least recently used evictable entries of a listing
+// begun at ep, until they add up to short bytes or the evictable ones run
+// out. Called with mu held.
+func (c *Cache) pick(entries []Entry, ep uint64, pinned *pinSet, short int64) (victims []Entry, got int64) {
+	for _, e := range entries {
+		if got >= short {
+			break
+		}
+		if e.InUse || e.Bytes <= 0 || c.freeing(e.ID, ep) || pinned.has(e) {
+			continue
+		}
+		victims = append(victims, e)
+		got += e.Bytes
+	}
+	return victims, got
+}
+
+// verdict is a remembered ErrNoSpace: it answers the same or a harder
+// question again until it is NoSpaceRetry old, or something the cache can
+// see changed: a removal, the pins, the store's usage going down. (A
+// reader closing an entry is not seen: hence the expiry.)
+type verdict struct {
+	at     time.Time
+	epoch  uint64 // the listing began at it
+	pins   *pinSet
+	usage  int64 // Store.Usage then
+	demand int64 // shortfall asked for then, before the listing
+	err    error
+}
+
+// recall returns v's error if it still answers demand: epoch is the
+// cache's now, ttl NoSpaceRetry. Called with mu held.
+func (v *verdict) recall(now time.Time, epoch uint64, pins *pinSet, usage, demand int64, ttl time.Duration) error {
+	if v.err == nil || now.Sub(v.at) >= ttl || v.epoch != epoch || v.pins != pins ||
+		usage < v.usage || demand < v.demand {
+		return nil
+	}
+	return v.err
 }
 
 // freeing reports whether the entry's removal is in flight or completed
@@ -347,16 +511,15 @@ func (c *Cache) disk() (Disk, bool) {
 	return d, true
 }
 
-// evict removes the victims, outside the lock, and reports whether all of
-// them went.
-func (c *Cache) evict(victims []Entry) bool {
-	all := true
+// evict removes the victims, outside the lock, and returns the sum of the
+// listed sizes of those that went.
+func (c *Cache) evict(victims []Entry) (gone int64) {
 	for _, v := range victims {
-		if !c.remove(v) {
-			all = false
+		if c.remove(v) {
+			gone += v.Bytes
 		}
 	}
-	return all
+	return gone
 }
 
 func (c *Cache) remove(v Entry) (ok bool) {
@@ -373,6 +536,11 @@ func (c *Cache) remove(v Entry) (ok bool) {
 	switch {
 	case errors.Is(err, ErrInUse):
 		return false // a reader opened it meanwhile: it stays
+	case errors.Is(err, fs.ErrNotExist):
+		// Gone meanwhile, routinely: a fill promoted to a blob, which the
+		// next listing shows. Nothing was evicted.
+		c.log.Debug("cache entry gone before its eviction", zap.String("entry", v.ID))
+		return false
 	case err != nil:
 		c.log.Warn("evict cache entry", zap.String("entry", v.ID), zap.Error(err))
 		return false

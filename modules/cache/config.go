@@ -103,6 +103,11 @@ type Options struct {
 	// PinRecheck is how often the complete pinned tracks are checked
 	// again (the store may have dropped a corrupt one).
 	PinRecheck time.Duration
+	// NoSpaceRetry is how long a "no room" answer (ErrNoSpace from
+	// MakeRoom or Reclaim) is given again without listing the entries,
+	// unless the cache evicted something meanwhile. Readers closing files
+	// are not seen, so this bounds how long their entries stay unevictable.
+	NoSpaceRetry time.Duration
 	// TreePoll is how often the current tree snapshot is compared with the
 	// one the pins were resolved against.
 	TreePoll time.Duration
@@ -120,6 +125,7 @@ func (o Options) withDefaults() Options {
 	def(&o.PinRetryMax, 5*time.Minute)
 	def(&o.PinRecheck, 10*time.Minute)
 	def(&o.TreePoll, time.Second)
+	def(&o.NoSpaceRetry, time.Second)
 	if o.Statfs == nil {
 		o.Statfs = Statfs
 	}

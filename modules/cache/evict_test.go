@@ -67,7 +67,11 @@ func TestMakeRoomKeepsPinnedAndInUse(t *testing.T) {
 	st.add("free1", 20, keyOf(other[2]))
 	st.add("free2", 20, keyOf(other[3]))
 	st.hold("held", true)
-	c, _ := newCache(t, cache.Config{MaxSize: 100, Pin: []string{"Artists/Nina Simone/**"}}, st, startTree(t, src), nil, cache.Options{})
+	// The cache does not see a reader close: after ErrNoSpace it answers
+	// the same again for NoSpaceRetry without looking (see
+	// TestNoSpaceVerdictIsRemembered). Here it looks every time.
+	c, _ := newCache(t, cache.Config{MaxSize: 100, Pin: []string{"Artists/Nina Simone/**"}}, st, startTree(t, src), nil,
+		cache.Options{NoSpaceRetry: time.Nanosecond})
 	startCache(t, c)
 
 	if err := c.MakeRoom(30); err != nil {

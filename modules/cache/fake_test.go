@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/musicfs/musicfs/modules/cache"
@@ -33,6 +34,15 @@ type fakeStore struct {
 	// reached full; -1 until then.
 	low, full int64
 	opens     map[string]int // Fetch calls that opened the origin, by relpath
+
+	// capacity, if set, is the size of the filesystem: a block write that
+	// would exceed it fails with ENOSPC, as a full disk does.
+	capacity int64
+	uncached int // blocks not stored after the retry (served uncached)
+	listings int // Entries calls
+	// onRemove, if set, runs at the start of Remove, without f.mu: it may
+	// block, or return an error Remove then returns.
+	onRemove func(id string) error
 }
 
 type fakeEntry struct {
@@ -70,6 +80,7 @@ func (f *fakeStore) hold(id string, held bool) {
 func (f *fakeStore) Entries() []cache.Entry {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.listings++
 	out := make([]cache.Entry, 0, len(f.entries))
 	for _, e := range f.entries {
 		c := e.Entry
@@ -81,6 +92,11 @@ func (f *fakeStore) Entries() []cache.Entry {
 }
 
 func (f *fakeStore) Remove(id string) (int64, error) {
+	if f.onRemove != nil {
+		if err := f.onRemove(id); err != nil {
+			return 0, err
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e, ok := f.entries[id]
@@ -166,26 +182,67 @@ func (f *fakeStore) Fetch(ctx context.Context, k cache.Key, open cas.Opener, off
 			f.mu.Unlock()
 		}
 		blen := min(f.block, k.Size-b*f.block)
-		if err := space.MakeRoom(blen); err != nil {
-			return err
-		}
 		buf := make([]byte, blen)
 		if _, err := file.ReadAt(buf, b*f.block); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read %s: %w", k.RelPath, err)
 		}
-		f.mu.Lock()
-		if !e.present[b] {
-			e.present[b] = true
-			e.Bytes += blen
-			f.usage += blen
+		if f.capacity == 0 {
+			if err := space.MakeRoom(blen); err != nil {
+				return err
+			}
+			f.write(e, b, blen)
+			continue
 		}
-		f.high = max(f.high, f.usage)
-		if f.low < 0 && f.full > 0 && f.usage >= f.full {
-			f.low = f.usage
+		// As the real store does: room, write; if either fails, reclaim
+		// (or, from a Space that cannot, room again) and retry once; then
+		// serve the block uncached.
+		err := space.MakeRoom(blen)
+		if err == nil {
+			err = f.write(e, b, blen)
 		}
-		f.mu.Unlock()
+		if err != nil {
+			if r, ok := space.(interface{ Reclaim(int64) error }); ok {
+				err = r.Reclaim(blen)
+			} else {
+				err = space.MakeRoom(blen)
+			}
+			if err == nil {
+				err = f.write(e, b, blen)
+			}
+		}
+		if err != nil {
+			f.mu.Lock()
+			f.uncached++
+			f.mu.Unlock()
+		}
 	}
 	return nil
+}
+
+// write stores block b of e, or fails with ENOSPC if the filesystem is full.
+func (f *fakeStore) write(e *fakeEntry, b, blen int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e.present[b] {
+		return nil
+	}
+	if f.capacity > 0 && f.usage+blen > f.capacity {
+		return fmt.Errorf("write block %d: %w", b, syscall.ENOSPC)
+	}
+	e.present[b] = true
+	e.Bytes += blen
+	f.usage += blen
+	f.high = max(f.high, f.usage)
+	if f.low < 0 && f.full > 0 && f.usage >= f.full {
+		f.low = f.usage
+	}
+	return nil
+}
+
+func (f *fakeStore) counts() (uncached, listings int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.uncached, f.listings
 }
 
 // marks returns the highest usage seen and the lowest after the cache

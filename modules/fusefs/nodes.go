@@ -235,6 +235,9 @@ func (f *FS) pickIO(h *fileHandle) (fs.FileHandle, uint32, syscall.Errno) {
 	h.mode = mode
 	if mode == ioPassthrough {
 		f.metrics.passthrough.Inc()
+		// No reads will tell prefetch that this is played: an open kept
+		// open is.
+		h.prefetch.PassedThrough()
 		return &passthroughHandle{fileHandle: h, blob: blob}, 0, 0 // go-fuse adds FOPEN_PASSTHROUGH
 	}
 	return h, fuse.FOPEN_KEEP_CACHE, 0

@@ -1,6 +1,9 @@
 package prefetch
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Defaults for the zero fields of Config.
 const (
@@ -11,6 +14,9 @@ const (
 	DefaultChunk      = 1 << 20
 	DefaultQueue      = 64
 	DefaultPlayAfter  = 2 << 20
+
+	DefaultFullBackoff          = 10 * time.Second
+	DefaultPassthroughPlayAfter = 2 * time.Second
 )
 
 // Config tunes prefetching. A zero field takes its default.
@@ -38,12 +44,23 @@ type Config struct {
 	// Navidrome) open every file and read a little of each, which must not
 	// fill the cache. < 0 starts both at once.
 	PlayAfter int64 `koanf:"play_after"`
+	// FullBackoff is how long no prefetch starts after one found the
+	// cache full (it read the origin for nothing: the data could not be
+	// stored, and the player reads it again). < 0 turns the pause off; the
+	// session that met the full cache prefetches no more regardless.
+	FullBackoff time.Duration `koanf:"full_backoff"`
+	// PassthroughPlayAfter is how long a file the kernel serves (FUSE
+	// passthrough, so no reads are seen) must stay open to count as
+	// played: a scanner opens and closes at once, a player keeps the file
+	// open. < 0 counts it as played at once.
+	PassthroughPlayAfter time.Duration `koanf:"passthrough_play_after"`
 }
 
 // DefaultConfig returns the configuration used when nothing is configured.
 func DefaultConfig() Config {
 	return Config{Window: DefaultWindow, Head: DefaultHead, NextTracks: DefaultNextTracks,
-		Workers: DefaultWorkers, Chunk: DefaultChunk, Queue: DefaultQueue, PlayAfter: DefaultPlayAfter}
+		Workers: DefaultWorkers, Chunk: DefaultChunk, Queue: DefaultQueue, PlayAfter: DefaultPlayAfter,
+		FullBackoff: DefaultFullBackoff, PassthroughPlayAfter: DefaultPassthroughPlayAfter}
 }
 
 // Validate checks the fields that have no meaning when negative. Errors
@@ -83,6 +100,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PlayAfter == 0 {
 		c.PlayAfter = d.PlayAfter
+	}
+	if c.FullBackoff == 0 {
+		c.FullBackoff = d.FullBackoff
+	}
+	if c.PassthroughPlayAfter == 0 {
+		c.PassthroughPlayAfter = d.PassthroughPlayAfter
 	}
 	return c
 }

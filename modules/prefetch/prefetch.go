@@ -87,6 +87,13 @@ type Prefetcher struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the workers
 
+	// fullUntil is when prefetching may resume (unix ns) after a fetch
+	// found the cache full.
+	fullUntil atomic.Int64
+
+	mu    sync.Mutex               // guards armed
+	armed map[*Session]*time.Timer // PassedThrough sessions not yet played
+
 	requests             map[string]prometheus.Counter
 	errors, bytes, drops prometheus.Counter
 }
@@ -116,6 +123,7 @@ func New(p Params) (*Prefetcher, error) {
 		current: func() *tree.Snapshot { return nil },
 		tracks:  func() []*index.Track { return nil },
 		queue:   make(chan job, cfg.Queue),
+		armed:   map[*Session]*time.Timer{},
 		ctx:     ctx,
 		cancel:  cancel,
 		errors: prometheus.NewCounter(prometheus.CounterOpts{
@@ -166,10 +174,16 @@ func (p *Prefetcher) Start(context.Context) error {
 	return nil
 }
 
-// Stop cancels every request, queued or running, and waits for the
-// workers (or for ctx).
+// Stop cancels every request, queued or running, and every session's
+// passthrough wait, and waits for the workers (or for ctx).
 func (p *Prefetcher) Stop(ctx context.Context) error {
 	p.cancel()
+	p.mu.Lock()
+	for s, t := range p.armed {
+		t.Stop()
+		delete(p.armed, s)
+	}
+	p.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		p.wg.Wait()
@@ -246,6 +260,9 @@ func (p *Prefetcher) fetch(ctx context.Context, kind string, k Key, off, n int64
 	case ctx.Err() != nil:
 		// Cancelled (file closed, shutdown): not a failure.
 	default:
+		if errors.Is(err, cas.ErrNoSpace) && p.cfg.FullBackoff > 0 {
+			p.fullUntil.Store(time.Now().Add(p.cfg.FullBackoff).UnixNano())
+		}
 		p.errors.Inc()
 		// Debug: an offline or slow origin fails every request, and the
 		// reads that matter report it already.
@@ -272,6 +289,41 @@ func (p *Prefetcher) opener(k Key) cas.Opener {
 
 var errUnknownOrigin = errors.New("no such origin")
 
+// paused reports whether a fetch found the cache full less than
+// FullBackoff ago.
+func (p *Prefetcher) paused() bool {
+	until := p.fullUntil.Load()
+	return until != 0 && time.Now().UnixNano() < until
+}
+
+// arm starts s's passthrough timer: after d, s counts as played.
+func (p *Prefetcher) arm(s *Session, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// Checked under mu: Close and Stop cancel before they disarm.
+	if s.ctx.Err() != nil || p.armed[s] != nil {
+		return
+	}
+	p.armed[s] = time.AfterFunc(d, func() {
+		if p.disarm(s) && s.ctx.Err() == nil {
+			s.play()
+		}
+	})
+}
+
+// disarm stops s's passthrough timer and reports whether it was armed.
+func (p *Prefetcher) disarm(s *Session) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.armed[s]
+	if t == nil {
+		return false
+	}
+	t.Stop()
+	delete(p.armed, s)
+	return true
+}
+
 // Opened returns the Session of a track just opened, which the file handle
 // keeps, tells of its reads, and must Close on release (it holds a context
 // until then). Prefetching starts once the reads look like playback (see
@@ -286,7 +338,7 @@ func (p *Prefetcher) Opened(t *index.Track) *Session {
 	s := newSession(p, ctx, cancel, keyOf(t))
 	if p.cfg.NextTracks > 0 {
 		id := fileID{t.Origin, t.RelPath}
-		s.onPlay = func() { p.enqueue(job{ctx: ctx, run: func(ctx context.Context) { p.fetchNext(ctx, id) }}) }
+		s.onPlay = func() { p.enqueue(job{ctx: ctx, run: func(ctx context.Context) { p.fetchNext(ctx, s, id) }}) }
 	}
 	if p.cfg.PlayAfter < 0 {
 		s.play()
@@ -294,12 +346,12 @@ func (p *Prefetcher) Opened(t *index.Track) *Session {
 	return s
 }
 
-// fetchNext fetches the heads of the tracks after id in its album, in play
-// order. The first failure ends it: the next track is most likely on the
-// same offline origin, or would meet the same full cache.
-func (p *Prefetcher) fetchNext(ctx context.Context, id fileID) {
+// fetchNext fetches the heads of the tracks after id, s's track, in its
+// album, in play order. The first failure ends it: the next track is most
+// likely on the same offline origin, or would meet the same full cache.
+func (p *Prefetcher) fetchNext(ctx context.Context, s *Session, id fileID) {
 	for _, t := range p.next(id) {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || s.stalled() {
 			return
 		}
 		n := min(p.cfg.Head, t.Size)
@@ -307,6 +359,7 @@ func (p *Prefetcher) fetchNext(ctx context.Context, id fileID) {
 			continue
 		}
 		if err := p.fetch(ctx, kindNext, keyOf(t), 0, n); err != nil {
+			s.failed(err)
 			return
 		}
 	}

@@ -2,7 +2,11 @@ package prefetch
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
+
+	"github.com/musicfs/musicfs/modules/cas"
 )
 
 // Session is the prefetch state of one open file. Its methods are safe for
@@ -16,6 +20,9 @@ type Session struct {
 	// onPlay queues the next tracks' heads; run once, when playback is
 	// detected.
 	onPlay func()
+	// full is set once a fetch found the cache full: more prefetching
+	// would read the origin for data that cannot be stored.
+	full atomic.Bool
 
 	mu sync.Mutex // guards the fields below
 	// requested has bit i set once chunk i was queued. A chunk is asked
@@ -83,7 +90,7 @@ func (s *Session) Read(off, n int64) {
 	if started && s.onPlay != nil {
 		s.onPlay()
 	}
-	if !playing || s.requested == nil {
+	if !playing || s.requested == nil || s.stalled() {
 		return
 	}
 	chunk := s.p.cfg.Chunk
@@ -106,8 +113,14 @@ func (s *Session) Read(off, n int64) {
 		coff := i * chunk
 		cn := min(chunk, s.key.Size-coff)
 		s.p.enqueue(job{
-			ctx:     s.ctx,
-			run:     func(ctx context.Context) { _ = s.p.fetch(ctx, kindReadAhead, s.key, coff, cn) },
+			ctx: s.ctx,
+			run: func(ctx context.Context) {
+				if s.stalled() { // found full since it was queued
+					s.forget(i)
+					return
+				}
+				s.failed(s.p.fetch(ctx, kindReadAhead, s.key, coff, cn))
+			},
 			dropped: func() { s.forget(i) },
 		})
 	}
@@ -120,10 +133,42 @@ func (s *Session) forget(i int64) {
 	s.mu.Unlock()
 }
 
-// Close cancels the session's requests, queued or running.
+// stalled reports whether prefetching is off for now: this session, or
+// any within FullBackoff, found the cache full.
+func (s *Session) stalled() bool {
+	return s.full.Load() || s.p.paused()
+}
+
+// failed notes a fetch's error: after ErrNoSpace the session prefetches
+// no more.
+func (s *Session) failed(err error) {
+	if errors.Is(err, cas.ErrNoSpace) {
+		s.full.Store(true)
+	}
+}
+
+// PassedThrough tells the session that the kernel serves its file (FUSE
+// passthrough), so no Read will show playback. If the file stays open for
+// Config.PassthroughPlayAfter it counts as played and the next tracks'
+// heads are fetched (read-ahead is moot: the file is in the cache). Close
+// and the prefetcher's Stop cancel the wait.
+func (s *Session) PassedThrough() {
+	if s == nil || s.onPlay == nil || s.ctx.Err() != nil {
+		return
+	}
+	if d := s.p.cfg.PassthroughPlayAfter; d > 0 {
+		s.p.arm(s, d)
+	} else {
+		s.play()
+	}
+}
+
+// Close cancels the session's requests, queued or running, and its
+// passthrough wait.
 func (s *Session) Close() {
 	if s == nil {
 		return
 	}
 	s.cancel()
+	s.p.disarm(s)
 }

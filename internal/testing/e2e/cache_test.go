@@ -570,3 +570,26 @@ func TestPassthroughNeverServesAStaleCopy(t *testing.T) {
 		})
 	}
 }
+
+// A fully cached track is read by the kernel, not the daemon; kept open
+// like a player does, it still gets the next track's head fetched.
+func TestPrefetchAfterAPassedThroughTrack(t *testing.T) {
+	lib, rels := cacheLib(t, 2, 4<<20)
+	var f *faults.Flaky
+	d := startDaemon(t, lib, flaky(&f), fx.Supply(prefetch.Config{NextTracks: -1}))
+	mustPlay(t, d, rels[0])
+	settled(t, d)
+	d.Restart(t, flaky(&f)) // prefetch on again; the first track is a blob
+	f.Reset()
+	held, err := os.Open(d.Path("Origins/lib/" + rels[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if promtest.Value(t, d.Registry, "musicfs_fuse_passthrough_opens_total") == 0 {
+		t.Fatal("the cached track was not passed through")
+	}
+	mounttest.Eventually(t, 10*time.Second, "the next track's head fetched", func() bool {
+		return f.BytesOf(rels[1]) >= 2<<20
+	})
+}
