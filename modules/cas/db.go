@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -43,18 +44,22 @@ func (s *Store) enqueue(op func(*bolt.Tx) error) {
 	}
 }
 
-// writeLoop applies queued writes until Stop, then the rest.
+// writeLoop applies queued writes until Stop, then the rest. A panicking
+// write (a damaged database) loses its batch, which only loses cached
+// data: Start reconciles manifests with files.
 func (s *Store) writeLoop() {
 	defer close(s.writeDone)
-	for {
-		select {
-		case <-s.q.wake:
-			s.applyQueued()
-		case <-s.q.stop:
-			s.applyQueued()
-			return
+	s.supervise("write cache manifests", s.q.stop, func() {
+		for {
+			select {
+			case <-s.q.wake:
+				s.applyQueued()
+			case <-s.q.stop:
+				return
+			}
 		}
-	}
+	})
+	s.protect("write cache manifests", s.applyQueued)
 }
 
 func (s *Store) applyQueued() {
@@ -95,37 +100,73 @@ func deleteBlocks(tx *bolt.Tx, id string) error {
 	return nil
 }
 
-// openDB opens the manifest database. One that cannot be read is replaced
-// by an empty one, together with the cached files it described: the cache
-// can always be fetched again, and a daemon that cannot start cannot play
-// anything.
-func (s *Store) openDB() (*bolt.DB, error) {
+// dbError marks a failure of the manifest database itself (an error bbolt
+// returned, or a panic: it panics on some damaged pages), as opposed to
+// one of the cache directory.
+type dbError struct{ err error }
+
+func (e dbError) Error() string { return e.err.Error() }
+func (e dbError) Unwrap() error { return e.err }
+
+// loadDB opens the manifest database and loads the store from it
+// (reconcile). One that cannot be read is replaced by an empty one,
+// together with the cached files it described: the cache can always be
+// fetched again, and a daemon that cannot start cannot play anything.
+func (s *Store) loadDB() error {
 	path := s.path(dbName)
-	opts := &bolt.Options{Timeout: 2 * time.Second}
-	db, err := bolt.Open(path, 0o600, opts)
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: locked by another process: %w", path, err)
+	err := s.openAndLoad(path)
+	var bad dbError
+	if !errors.As(err, &bad) {
+		return err
 	}
-	if err == nil {
-		err = createBuckets(db)
+	s.log.Error("cache manifest database unreadable; starting with an empty cache",
+		zap.String("path", path), zap.Error(err))
+	s.resetState()
+	if err := s.wipe(); err != nil {
+		return err
+	}
+	if err := s.openAndLoad(path); err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	return nil
+}
+
+// openAndLoad opens the database at path into s.db and reconciles it. A
+// panic in bbolt becomes a dbError; the database is then closed again.
+func (s *Store) openAndLoad(path string) error {
+	s.db = nil
+	err := s.guard("open cache manifest database", func() error {
+		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return fmt.Errorf("open %s: locked by another process: %w", path, err)
+		}
 		if err != nil {
-			db.Close()
+			return dbError{fmt.Errorf("open %s: %w", path, err)}
 		}
-	}
-	if err != nil {
-		s.log.Error("cache manifest database unreadable; starting with an empty cache", zap.String("path", path), zap.Error(err))
-		if err := s.wipe(); err != nil {
-			return nil, err
-		}
-		if db, err = bolt.Open(path, 0o600, opts); err != nil {
-			return nil, fmt.Errorf("open %s: %w", path, err)
-		}
+		s.db = db
 		if err := createBuckets(db); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open %s: %w", path, err)
+			return dbError{fmt.Errorf("open %s: %w", path, err)}
 		}
+		return s.reconcile()
+	})
+	if err != nil && s.db != nil {
+		db := s.db
+		s.db = nil
+		_ = s.guard("close cache manifest database", db.Close)
 	}
-	return db, nil
+	return err
+}
+
+// guard runs fn, turning a panic into a dbError logged with its stack.
+func (s *Store) guard(what string, fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("cache manifest database panicked", zap.String("op", what),
+				zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
+			err = dbError{fmt.Errorf("%s: panic: %v", what, v)}
+		}
+	}()
+	return fn()
 }
 
 func createBuckets(db *bolt.DB) error {

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/zeebo/blake3"
@@ -19,8 +20,10 @@ import (
 
 // fetched is a flight's result, shared by every reader waiting for it.
 type fetched struct {
-	buf    []byte // the block; nil if it was present already (read it from the cache)
-	stored bool   // the block is now in the fill file
+	buf []byte // the block; nil if it was present already (read it from the cache)
+	// notStored says why buf is not in the fill file (nil: it is): errGone
+	// if the fill was replaced meanwhile, else no room or a write error.
+	notStored error
 }
 
 // fetchBlock makes block i of fl present, fetching it from the origin
@@ -76,7 +79,7 @@ func (s *Store) flight(t *track, fl *fill, i int, src *source) (res fetched, err
 	if err != nil {
 		return fetched{}, err
 	}
-	return fetched{buf: buf, stored: s.storeBlock(t, fl, i, buf)}, nil
+	return fetched{buf: buf, notStored: s.storeBlock(t, fl, i, buf)}, nil
 }
 
 // resetFill drops every block of t's fill fl: the origin file is no longer
@@ -116,7 +119,13 @@ func (s *Store) readOrigin(k Key, src *source, off, n int64) ([]byte, error) {
 	if last {
 		buf = buf[:n+1]
 	}
-	got, err := await(ctx, s, func() (int, error) {
+	// The origin's own errors name the origin, file and offset: they are
+	// returned as they are. Ours (timeout, stopping, a panic) get context.
+	type result struct {
+		n   int
+		err error
+	}
+	res, err := await(ctx, s, func() (result, error) {
 		// The slot and the file are released when the read really ends,
 		// which after a timeout may be much later.
 		defer sem.Release(1)
@@ -125,14 +134,18 @@ func (s *Store) readOrigin(k Key, src *source, off, n int64) ([]byte, error) {
 		s.m.originBytes.WithLabelValues(k.Origin).Add(float64(m))
 		if err == nil || errors.Is(err, io.EOF) {
 			if cerr := checkVersion(f, k); cerr != nil {
-				return m, cerr
+				return result{m, fmt.Errorf("fetch %s: %w", k, cerr)}, nil
 			}
 		}
-		return m, err
+		return result{m, err}, nil
 	}, nil)
-	switch {
-	case err != nil && !errors.Is(err, io.EOF):
+	if err != nil {
 		return nil, fmt.Errorf("fetch %s at %d: %w", k, off, err)
+	}
+	got := res.n
+	switch {
+	case res.err != nil && !errors.Is(res.err, io.EOF):
+		return nil, res.err
 	case int64(got) < n:
 		return nil, fmt.Errorf("fetch %s at %d: origin file is shorter than %d bytes: %w", k, off, k.Size, ErrChanged)
 	case int64(got) > n:
@@ -217,8 +230,10 @@ func await[T any](ctx context.Context, s *Store, fn func() (T, error), discard f
 
 // storeBlock writes a fetched block into t's fill and records it. If there
 // is no room or the write fails, it makes room and retries once; then it
-// gives up (the caller serves the block uncached) and reports false.
-func (s *Store) storeBlock(t *track, fl *fill, i int, buf []byte) bool {
+// gives up (the caller serves the block uncached) and says why: errGone
+// if the fill was replaced meanwhile, an error wrapping ErrNoSpace if no
+// room could be made or the disk is full, else the write error.
+func (s *Store) storeBlock(t *track, fl *fill, i int, buf []byte) error {
 	h := blake3.Sum256(buf)
 	_, n := fl.span(i)
 	err := s.makeRoom(n)
@@ -230,15 +245,15 @@ func (s *Store) storeBlock(t *track, fl *fill, i int, buf []byte) bool {
 			err = s.writeBlock(t, fl, i, buf, h)
 		}
 	}
-	switch {
-	case err == nil:
-		return true
-	case errors.Is(err, errGone): // the track moved on (promoted, dropped)
-		return false
+	if err == nil || errors.Is(err, errGone) { // gone: the track moved on (reset, dropped)
+		return err
+	}
+	if !errors.Is(err, ErrNoSpace) && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)) {
+		err = fmt.Errorf("%w: %w", ErrNoSpace, err)
 	}
 	s.m.uncached.Inc()
 	s.warnUncached(t.key, err)
-	return false
+	return err
 }
 
 // writeBlock pwrites block i into the fill file and records it: in memory
@@ -252,7 +267,14 @@ func (s *Store) writeBlock(t *track, fl *fill, i int, buf []byte, h [hashLen]byt
 	defer fl.close()
 	s.mu.Lock()
 	if t.fill != fl {
+		// Dropped before any block was accounted (onDisk is set only here,
+		// and cleared by the drop): open may have created the file just
+		// now, and nobody else would remove it.
+		orphan := !fl.onDisk
 		s.mu.Unlock()
+		if orphan {
+			s.unlink([]string{fillRel(fl.id)})
+		}
 		return errGone
 	}
 	fl.onDisk = true
@@ -387,9 +409,10 @@ func (src *source) takeIfDoneLocked() origins.File {
 }
 
 // Fetch makes [off, off+n) of k present, for prefetching and pinning. It
-// shares block fetches with readers, returns an error wrapping ErrNoSpace
-// if a block could not be stored, and, if it completed the track, waits
-// for it to become a blob.
+// shares block fetches with readers, returns an error saying why if a
+// block could not be stored (wrapping ErrNoSpace if no room could be made
+// or the disk is full), and, if it completed the track, waits for it to
+// become a blob.
 func (s *Store) Fetch(ctx context.Context, k Key, open Opener, off, n int64) error {
 	off = max(off, 0)
 	end := min(off+n, k.Size)
@@ -426,11 +449,11 @@ func (s *Store) Fetch(ctx context.Context, k Key, open Opener, off, n int64) err
 			if err != nil {
 				return err
 			}
-			if res.buf != nil && !res.stored {
-				return fmt.Errorf("fetch %s block %d: not stored: %w", k, i, ErrNoSpace)
+			if res.buf == nil || errors.Is(res.notStored, errGone) {
+				continue // present meanwhile, or fetched into a replaced fill: look again
 			}
-			if res.buf == nil {
-				continue // look again
+			if res.notStored != nil {
+				return fmt.Errorf("fetch %s block %d: not stored: %w", k, i, res.notStored)
 			}
 		}
 		pos, attempt = boff+blen, 0

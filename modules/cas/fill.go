@@ -90,7 +90,9 @@ var errGone = errors.New("fill file gone")
 
 // open returns the fill's file with a use counted, opening it (or creating
 // it: in tmp/, sized, then renamed into place) for the first user. Every
-// open must be paired with close.
+// open must be paired with close. A file created for a fill that was
+// dropped meanwhile is removed again: nobody accounts for it. (writeBlock
+// handles the fill dropped after open returns.)
 func (fl *fill) open(s *Store) (*os.File, int, error) {
 	fl.fmu.Lock()
 	defer fl.fmu.Unlock()
@@ -105,6 +107,11 @@ func (fl *fill) open(s *Store) (*os.File, int, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		f, err = s.createFill(path, fl.size)
+		if err == nil && fl.gone.Load() {
+			_ = f.Close()
+			s.unlink([]string{fillRel(fl.id)})
+			return nil, 0, errGone
+		}
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("open fill file %s: %w", fl.id, err)

@@ -2,6 +2,8 @@ package cas_test
 
 import (
 	"bytes"
+	"os"
+	"sync"
 	"testing"
 	"time"
 )
@@ -161,5 +163,89 @@ func TestScrubKeepsIntactBlobs(t *testing.T) {
 	mustReadAll(t, open(t, s2, k, o), data)
 	if metric(t, reg, "musicfs_cache_integrity_failures_total") != 0 {
 		t.Fatal("intact blob reported damaged")
+	}
+}
+
+// A blob damaged while a Reader has it open is not served: every daemon
+// read notices that the file changed since it was verified and re-verifies
+// it first.
+func TestBlobDamagedWhileOpenIsNotServed(t *testing.T) {
+	for _, offline := range []bool{false, true} {
+		name := map[bool]string{false: "origin online", true: "origin offline"}[offline]
+		t.Run(name, func(t *testing.T) {
+			s, reg := startStore(t, testConfig(t))
+			data := content(15, 4*bs)
+			o := newOrigin(data)
+			k := keyOf("nas", "x.flac", data)
+			fetchAll(t, s, k, o)
+			r := open(t, s, k, o) // verified at open
+			p := make([]byte, 100)
+			if _, err := r.ReadAt(p, 0); err != nil { // warm
+				t.Fatal(err)
+			}
+			flipByte(t, entryFile(t, s, s.Dir(), "blobs/"), bs+5)
+			o.offline.Store(offline)
+
+			n, err := r.ReadAt(p, bs)
+			if n > 0 && !bytes.Equal(p[:n], data[bs:bs+n]) {
+				t.Fatal("wrong bytes served from the open blob")
+			}
+			if offline == (err == nil) {
+				t.Fatalf("read after damage: %d, %v", n, err)
+			}
+			if got := metric(t, reg, "musicfs_cache_integrity_failures_total"); got != 1 {
+				t.Fatalf("integrity failures = %v, want 1", got)
+			}
+		})
+	}
+}
+
+// A blob whose file changed without changing its content (here: a chmod,
+// which moves its ctime) is re-verified and kept.
+func TestBlobTouchedWhileOpenIsKept(t *testing.T) {
+	s, reg := startStore(t, testConfig(t))
+	data := content(16, 4*bs)
+	o := newOrigin(data)
+	k := keyOf("nas", "y.flac", data)
+	fetchAll(t, s, k, o)
+	r := open(t, s, k, o)
+	path := entryFile(t, s, s.Dir(), "blobs/")
+	if err := os.Chmod(path, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	o.offline.Store(true)
+	mustReadAll(t, r, data)
+	if got := metric(t, reg, "musicfs_cache_integrity_failures_total"); got != 0 {
+		t.Fatalf("integrity failures = %v, want 0", got)
+	}
+	if _, complete := s.Cached(k); !complete {
+		t.Fatal("intact blob dropped")
+	}
+}
+
+// Close racing a read of a present fill block must not blame the block
+// for the read failing on the closed file.
+func TestCloseRacingReadKeepsGoodBlock(t *testing.T) {
+	s, reg := startStore(t, testConfig(t))
+	data := content(17, 8*bs)
+	o := newOrigin(data)
+	k := keyOf("nas", "z.flac", data)
+	if err := s.Fetch(t.Context(), k, o.open, 0, 2*bs); err != nil { // partial: blocks 0, 1
+		t.Fatal(err)
+	}
+	p := make([]byte, 4096)
+	for i := range 2000 {
+		r, err := s.Open(k, o.open)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = r.ReadAt(p, 0) // opens the fill for r
+		var wg sync.WaitGroup
+		wg.Go(func() { _, _ = r.ReadAt(p, int64(i%2)*bs) })
+		wg.Go(func() { r.Close() })
+		wg.Wait()
+		if got := metric(t, reg, "musicfs_cache_integrity_failures_total"); got != 0 {
+			t.Fatalf("integrity failures = %v after Close raced reads of intact blocks", got)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -31,13 +32,7 @@ func (s *Store) Start(context.Context) error {
 	if err := s.prepareDir(); err != nil {
 		return err
 	}
-	db, err := s.openDB()
-	if err != nil {
-		return err
-	}
-	s.db = db
-	if err := s.reconcile(); err != nil {
-		db.Close()
+	if err := s.loadDB(); err != nil {
 		return err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -49,10 +44,16 @@ func (s *Store) Start(context.Context) error {
 	s.started = true
 	s.flushedAt = time.Now().UnixNano()
 	s.wg.Add(1)
-	go s.maintain()
+	go func() {
+		defer s.wg.Done()
+		s.supervise("flush access times", s.ctx.Done(), s.maintain)
+	}()
 	if s.cfg.ScrubRate > 0 {
 		s.wg.Add(1)
-		go s.scrubLoop()
+		go func() {
+			defer s.wg.Done()
+			s.supervise("scrub", s.ctx.Done(), s.scrubLoop)
+		}()
 	}
 	ntracks, nblobs := len(s.tracks), len(s.blobs)
 	s.mu.Unlock()
@@ -96,9 +97,38 @@ func (s *Store) Stop(ctx context.Context) error {
 	return nil
 }
 
+// supervise runs loop until it returns, restarting it after a panic: a
+// bug, or a damaged database making bbolt panic, must not take the daemon
+// down. Restarts back off from a second to a minute; done ends the wait.
+func (s *Store) supervise(name string, done <-chan struct{}, loop func()) {
+	backoff := time.Second
+	for !s.protect(name, loop) {
+		t := time.NewTimer(backoff)
+		select {
+		case <-done:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Minute)
+	}
+}
+
+// protect runs fn and reports whether it returned; a panic is logged with
+// its stack.
+func (s *Store) protect(name string, fn func()) (returned bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("cache background task panicked; restarting it", zap.String("task", name),
+				zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
+		}
+	}()
+	fn()
+	return true
+}
+
 // maintain persists last-access times periodically.
 func (s *Store) maintain() {
-	defer s.wg.Done()
 	tick := time.NewTicker(accessFlushInterval)
 	defer tick.Stop()
 	for {
@@ -131,6 +161,17 @@ func (s *Store) prepareDir() error {
 		}
 	}
 	return nil
+}
+
+// resetState forgets everything loaded from the database (before wiping).
+func (s *Store) resetState() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tracks)
+	clear(s.paths)
+	clear(s.fills)
+	clear(s.blobs)
+	s.usage.Store(0)
 }
 
 // wipe empties the cache directory's store (after losing the database).
@@ -192,7 +233,7 @@ func (s *Store) reconcile() error {
 		})
 	})
 	if err != nil {
-		return fmt.Errorf("load cache manifests: %w", err)
+		return dbError{fmt.Errorf("load cache manifests: %w", err)}
 	}
 
 	s.mu.Lock()
@@ -294,7 +335,7 @@ func (s *Store) reconcile() error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("reconcile cache manifests: %w", err)
+		return dbError{fmt.Errorf("reconcile cache manifests: %w", err)}
 	}
 	return nil
 }

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -151,4 +155,36 @@ func TestRemove(t *testing.T) {
 		t.Fatal("removed track still cached")
 	}
 	mustReadAll(t, open(t, s, k, o), data)
+}
+
+// errFile fails every read the way a real origin does: its error names the
+// origin, the file and the offset already.
+type errFile struct{ rel string }
+
+func (f errFile) ReadAt(_ []byte, off int64) (int, error) {
+	return 0, fmt.Errorf("origin nas: read %s at %d: %w", f.rel, off, syscall.EIO)
+}
+func (errFile) Close() error { return nil }
+
+// An origin's read error reaches the reader once, with its context, not
+// wrapped again in the same context.
+func TestOriginReadErrorIsNotWrappedTwice(t *testing.T) {
+	s, _ := startStore(t, testConfig(t))
+	data := content(46, 2*bs)
+	k := keyOf("nas", "broken.flac", data)
+	r, err := s.Open(k, func() (origins.File, error) { return errFile{k.RelPath}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = r.ReadAt(make([]byte, 10), bs)
+	if !errors.Is(err, syscall.EIO) {
+		t.Fatalf("read: %v, want EIO", err)
+	}
+	if n := strings.Count(err.Error(), k.RelPath); n != 1 {
+		t.Fatalf("error %q names the file %d times, want once", err, n)
+	}
+	if n := strings.Count(err.Error(), strconv.Itoa(bs)); n != 1 {
+		t.Fatalf("error %q names the offset %d times, want once", err, n)
+	}
 }

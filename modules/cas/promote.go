@@ -72,14 +72,33 @@ func (s *Store) promote(t *track, fl *fill) {
 
 	id := blobRel(hash)
 	s.mu.Lock()
-	for s.removing[id] != nil {
+	// Wait out a removal of the blob, and a promotion of the same content
+	// creating it: that one renames onto the blob's name, this one then
+	// finds the blob there.
+	for {
 		ch := s.removing[id]
+		if ch == nil {
+			ch = s.creating[hash]
+		}
+		if ch == nil {
+			break
+		}
 		s.mu.Unlock()
 		<-ch
 		s.mu.Lock()
 	}
 	s.promoting[hash]++
 	_, exists := s.blobs[hash]
+	if !exists {
+		created := make(chan struct{})
+		s.creating[hash] = created
+		defer func() { // runs after the blob is recorded below (or not)
+			s.mu.Lock()
+			delete(s.creating, hash)
+			close(created)
+			s.mu.Unlock()
+		}()
+	}
 	s.mu.Unlock()
 
 	fillPath, blobPath := s.path(fillRel(fl.id)), s.path(id)
@@ -169,43 +188,56 @@ func (s *Store) hashFill(t *track, fl *fill, f *os.File) (string, error) {
 }
 
 // openBlob opens b's file and verifies it if it changed since it was last
-// hashed (or was not hashed since start). A missing or damaged blob is
-// dropped and openBlob returns nil: the caller falls back to fetching.
-func (s *Store) openBlob(b *blob) (*os.File, error) {
+// hashed (or was not hashed since start); it returns the stamp the content
+// was verified under. A missing or damaged blob is dropped and openBlob
+// returns nil: the caller falls back to fetching.
+func (s *Store) openBlob(b *blob) (*os.File, stamp, error) {
 	f, err := os.Open(s.path(blobRel(b.hash)))
 	if errors.Is(err, fs.ErrNotExist) {
 		s.dropBlob(b, "blob file missing", false)
-		return nil, nil
+		return nil, stamp{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open blob %s: %w", b.hash, err)
+		return nil, stamp{}, fmt.Errorf("open blob %s: %w", b.hash, err)
 	}
-	ok, err := s.verifyBlob(b, f)
+	st, ok, err := s.verifyBlob(b, f)
 	if err != nil || !ok {
 		_ = f.Close()
-		return nil, err
+		return nil, stamp{}, err
 	}
-	return f, nil
+	return f, st, nil
 }
 
 // verifyBlob reports whether b's content matches its name, hashing f
-// unless the file is unchanged since it was last verified. Concurrent
-// verifications of one blob share the work.
-func (s *Store) verifyBlob(b *blob, f *os.File) (bool, error) {
+// unless the file is unchanged since it was last verified, and returns the
+// file's stamp taken before hashing. Concurrent verifications of one blob
+// share the work (and the first caller's file, of the same inode or of one
+// whose stamp differs: then it is hashed again).
+func (s *Store) verifyBlob(b *blob, f *os.File) (stamp, bool, error) {
 	st, err := fstat(int(f.Fd()))
 	if err != nil {
-		return false, fmt.Errorf("stat blob %s: %w", b.hash, err)
+		return stamp{}, false, fmt.Errorf("stat blob %s: %w", b.hash, err)
 	}
-	s.mu.Lock()
-	trusted := b.verified && b.stamp.same(st)
-	s.mu.Unlock()
-	if trusted {
-		return true, nil
+	for range maxAttempts {
+		s.mu.Lock()
+		current, trusted := s.blobs[b.hash] == b, b.verified && b.stamp.same(st)
+		s.mu.Unlock()
+		if !current {
+			return stamp{}, false, nil // dropped meanwhile
+		}
+		if trusted {
+			return st, true, nil
+		}
+		v, err, _ := s.verifies.Do(b.hash, func() (any, error) {
+			return s.checkBlob(b, f, st, nil), nil
+		})
+		if err != nil || !v.(bool) {
+			return stamp{}, false, err
+		}
+		// Shared with a verification of the file under another stamp, or
+		// changed meanwhile: look again.
 	}
-	v, err, _ := s.verifies.Do(b.hash, func() (any, error) {
-		return s.checkBlob(b, f, st, nil), nil
-	})
-	return v.(bool), err
+	return stamp{}, false, fmt.Errorf("verify blob %s: file keeps changing", b.hash)
 }
 
 // checkBlob hashes f (b's file, with stamp st) whole, pacing itself with

@@ -32,8 +32,16 @@ type Reader struct {
 	spare atomic.Pointer[spareBlock]
 
 	mu    sync.Mutex // guards fills and files
-	fills []*fill    // fill files this Reader holds open
+	fills []fillUse  // fill files this Reader holds open
 	files []*os.File // blob files it opened
+}
+
+// fillUse is a Reader's open use of a fill file. The Reader keeps its own
+// copy of the descriptor: fill.f is guarded by fill.fmu.
+type fillUse struct {
+	fl *fill
+	f  *os.File
+	fd int
 }
 
 type spareBlock struct {
@@ -43,11 +51,25 @@ type spareBlock struct {
 }
 
 // blobFile is a Reader's descriptor of its track's blob, valid while the
-// track's generation is unchanged (a dropped blob bumps it).
+// track's generation is unchanged (a dropped blob bumps it) and the file's
+// stamp is the one it was verified under.
 type blobFile struct {
 	f   *os.File
+	fd  int
 	b   *blob
 	gen uint64
+	st  stamp // the file's stamp when its content was last verified
+}
+
+// unchanged reports whether the blob's file still has the stamp it was
+// verified under. Every daemon read checks it after reading: any write to
+// the file through the filesystem moves its ctime, so bytes read before an
+// unchanged stamp are bytes that were hashed. Damage that leaves the stamp
+// alone (silent bit rot on the disk) is what the scrub and the first open
+// after start catch.
+func (bf *blobFile) unchanged() bool {
+	st, err := fstat(bf.fd)
+	return err == nil && st.same(bf.st)
 }
 
 // Open returns a Reader of k. Nothing is read from the origin until a read
@@ -97,8 +119,8 @@ func (r *Reader) Close() error {
 	fills, files := r.fills, r.files
 	r.fills, r.files = nil, nil
 	r.mu.Unlock()
-	for _, fl := range fills {
-		fl.close()
+	for _, u := range fills {
+		u.fl.close()
 	}
 	for _, f := range files {
 		_ = f.Close()
@@ -111,8 +133,9 @@ func (r *Reader) Close() error {
 }
 
 // ReadAt reads like io.ReaderAt (io.EOF at the end of the track). A
-// complete blob is read with one pread; a partial track block by block,
-// each checked against its hash or fetched from the origin.
+// complete blob is read with one pread and one fstat (its file must still
+// be the one verified); a partial track block by block, each checked
+// against its hash or fetched from the origin.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	if r.closed.Load() {
 		return 0, os.ErrClosed
@@ -131,7 +154,7 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	s.touch(t)
 	if bf := r.blob.Load(); bf != nil && bf.gen == t.gen.Load() {
 		n, err := bf.f.ReadAt(want, off)
-		if n == len(want) {
+		if n == len(want) && bf.unchanged() {
 			s.m.hits.Inc()
 			s.m.hitBytes.Add(float64(n))
 			return n, eof
@@ -139,9 +162,7 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 		if r.closed.Load() {
 			return 0, os.ErrClosed
 		}
-		// A verified blob that reads short or fails is damaged: drop it; the
-		// block path below fetches the track again.
-		s.dropBlob(bf.b, fmt.Sprintf("read at %d: %d of %d bytes: %v", off, n, len(want), err), true)
+		r.blobFailed(bf, off, n, len(want), err)
 	}
 	done, missed := 0, false
 	for done < len(want) {
@@ -179,13 +200,13 @@ func (r *Reader) readSome(ctx context.Context, p []byte, pos int64) (n int, from
 		}
 		if bf != nil {
 			n, err := bf.f.ReadAt(p, pos)
-			if n == len(p) {
+			if n == len(p) && bf.unchanged() {
 				return n, false, nil
 			}
 			if r.closed.Load() {
 				return 0, false, os.ErrClosed
 			}
-			s.dropBlob(bf.b, fmt.Sprintf("read at %d: %d of %d bytes: %v", pos, n, len(p), err), true)
+			r.blobFailed(bf, pos, n, len(p), err)
 			continue
 		}
 
@@ -225,7 +246,7 @@ func (r *Reader) readSome(ctx context.Context, p []byte, pos int64) (n int, from
 		if res.buf == nil { // present meanwhile, or the fill was replaced
 			continue
 		}
-		if !res.stored {
+		if res.notStored != nil {
 			r.spare.Store(&spareBlock{fl, i, res.buf})
 		}
 		copy(p[:n], res.buf[boff:])
@@ -234,31 +255,37 @@ func (r *Reader) readSome(ctx context.Context, p []byte, pos int64) (n int, from
 }
 
 // readPresent serves dst from present block i of fl, at boff within the
-// block. A block not verified under the file's current stamp is read whole
-// and hashed first; on a mismatch it is dropped and readPresent reports
-// false, so the caller fetches it again.
+// block. A block verified under the file's current stamp is read as is
+// (the stamp is taken after the read, so a write during it is noticed);
+// any other is read whole and hashed first. On a mismatch the block is
+// dropped and readPresent reports false, so the caller fetches it again.
 func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen]byte, verified bool, st stamp) (bool, error) {
 	s := r.s
 	f, fd, err := r.fillFile(fl)
 	if err != nil {
 		return false, err
 	}
+	off, blen := fl.span(i)
+	if verified {
+		m, _ := f.ReadAt(dst, off+boff)
+		if cur, err := fstat(fd); m == len(dst) && err == nil && cur.same(st) {
+			return true, nil
+		}
+	}
 	cur, err := fstat(fd)
 	if err != nil {
-		return false, fmt.Errorf("stat fill file %s: %w", fl.id, err)
-	}
-	off, blen := fl.span(i)
-	if verified && cur.same(st) {
-		if m, err := f.ReadAt(dst, off+boff); m != len(dst) {
-			s.corruptBlock(r.t, fl, i, h, fmt.Sprintf("short read: %d of %d bytes: %v", m, len(dst), err))
-			return false, nil
+		if r.closed.Load() {
+			return false, os.ErrClosed
 		}
-		return true, nil
+		return false, fmt.Errorf("stat fill file %s: %w", fl.id, err)
 	}
 	bp := s.getBuf(blen)
 	defer s.putBuf(bp)
 	buf := (*bp)[:blen]
 	if m, err := f.ReadAt(buf, off); m != len(buf) {
+		if r.closed.Load() { // Close closed the file under the read
+			return false, os.ErrClosed
+		}
 		s.corruptBlock(r.t, fl, i, h, fmt.Sprintf("short read: %d of %d bytes: %v", m, len(buf), err))
 		return false, nil
 	}
@@ -280,10 +307,10 @@ func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen
 // Reader keeps it open until Close.
 func (r *Reader) fillFile(fl *fill) (*os.File, int, error) {
 	r.mu.Lock()
-	for _, h := range r.fills {
-		if h == fl {
+	for _, u := range r.fills {
+		if u.fl == fl {
 			r.mu.Unlock()
-			return fl.f, fl.fd, nil // stable while this Reader's use is open
+			return u.f, u.fd, nil
 		}
 	}
 	r.mu.Unlock()
@@ -297,13 +324,13 @@ func (r *Reader) fillFile(fl *fill) (*os.File, int, error) {
 		fl.close()
 		return nil, 0, os.ErrClosed
 	}
-	for _, h := range r.fills {
-		if h == fl { // another goroutine of this Reader opened it meanwhile
+	for _, u := range r.fills {
+		if u.fl == fl { // another goroutine of this Reader opened it meanwhile
 			fl.close()
-			return f, fd, nil
+			return u.f, u.fd, nil
 		}
 	}
-	r.fills = append(r.fills, fl)
+	r.fills = append(r.fills, fillUse{fl, f, fd})
 	return f, fd, nil
 }
 
@@ -321,11 +348,11 @@ func (r *Reader) useBlob() (*blobFile, error) {
 	if b == nil {
 		return nil, nil
 	}
-	f, err := s.openBlob(b)
+	f, st, err := s.openBlob(b)
 	if f == nil || err != nil {
 		return nil, err
 	}
-	bf := &blobFile{f: f, b: b, gen: gen}
+	bf := &blobFile{f: f, fd: int(f.Fd()), b: b, gen: gen, st: st}
 	r.mu.Lock()
 	if r.closed.Load() {
 		r.mu.Unlock()
@@ -336,6 +363,20 @@ func (r *Reader) useBlob() (*blobFile, error) {
 	r.mu.Unlock()
 	r.blob.Store(bf)
 	return bf, nil
+}
+
+// blobFailed handles a read of n of want bytes at off from bf that cannot
+// be served. A short read means the verified blob is damaged: it is
+// dropped, and the track fetched again. A full read from a file whose
+// stamp moved since it was verified may have read changed bytes: the
+// descriptor is retired, so the next useBlob opens the blob afresh and
+// verifies it again (keeping it if its content still matches its name).
+func (r *Reader) blobFailed(bf *blobFile, off int64, n, want int, err error) {
+	if n != want {
+		r.s.dropBlob(bf.b, fmt.Sprintf("read at %d: %d of %d bytes: %v", off, n, want, err), true)
+		return
+	}
+	r.blob.CompareAndSwap(bf, nil)
 }
 
 // corruptBlock drops present block i of fl, whose content did not match

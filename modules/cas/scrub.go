@@ -16,7 +16,6 @@ const scrubPause = time.Minute
 // scrubLoop re-hashes every complete blob at cfg.ScrubRate bytes/s and
 // drops those that no longer match their name, until Stop.
 func (s *Store) scrubLoop() {
-	defer s.wg.Done()
 	for {
 		s.mu.Lock()
 		blobs := make([]*blob, 0, len(s.blobs))

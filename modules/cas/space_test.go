@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/musicfs/musicfs/modules/cas"
 )
@@ -58,20 +60,26 @@ func TestRoomMadeOnRetryIsUsed(t *testing.T) {
 	}
 }
 
-// TestDiskFullServesUncached puts the cache on a tiny tmpfs, so block
-// writes really fail with ENOSPC.
-func TestDiskFullServesUncached(t *testing.T) {
-	mnt := filepath.Join(t.TempDir(), "small")
+// tmpfs mounts a tmpfs of the given size in a temporary directory, unmounted
+// at cleanup; it skips the test where mounting is not allowed.
+func tmpfs(t *testing.T, size string) string {
+	t.Helper()
+	mnt := filepath.Join(t.TempDir(), "tmpfs")
 	if err := os.Mkdir(mnt, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=64k"); err != nil {
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size="+size); err != nil {
 		t.Skipf("cannot mount tmpfs: %v", err)
 	}
 	t.Cleanup(func() { _ = syscall.Unmount(mnt, syscall.MNT_DETACH) })
+	return mnt
+}
 
+// TestDiskFullServesUncached puts the cache on a tiny tmpfs, so block
+// writes really fail with ENOSPC.
+func TestDiskFullServesUncached(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.Dir = filepath.Join(mnt, "cache")
+	cfg.Dir = filepath.Join(tmpfs(t, "64k"), "cache")
 	s, reg := startStore(t, cfg)
 	data := content(32, 64*bs) // 256 KiB: four times the filesystem
 	k := keyOf("nas", "big", data)
@@ -85,5 +93,37 @@ func TestDiskFullServesUncached(t *testing.T) {
 	present, _ := s.Cached(k)
 	if present == 0 || present == k.Size || o.bytes.Load() != k.Size-present {
 		t.Fatalf("present %d of %d, second play read %d from the origin", present, k.Size, o.bytes.Load())
+	}
+}
+
+// A block fetched into a fill that was replaced meanwhile (another read
+// found the origin changed) is fetched again into the new fill; Fetch does
+// not report that as a full cache.
+func TestFetchRetriesBlockWhoseFillWasReplaced(t *testing.T) {
+	s, _ := startStore(t, testConfig(t))
+	data := content(33, 3*bs)
+	k := keyOf("nas", "moving.flac", data)
+	good := newOrigin(data)
+	good.statOK = true
+	hang := make(chan struct{})
+	good.hang.Store(&hang)
+	done := make(chan error, 1)
+	go func() { done <- s.Fetch(t.Context(), k, good.open, bs, bs) }()
+	for good.inflight.Load() == 0 {
+		runtime.Gosched()
+	}
+	// Meanwhile a reader finds the file changed: the fill is reset.
+	changed := newOrigin(data)
+	changed.statOK, changed.modT = true, mtime.Add(time.Second)
+	if _, err := open(t, s, k, changed).ReadAt(make([]byte, 10), 0); !errors.Is(err, cas.ErrChanged) {
+		t.Fatalf("read of the changed file: %v, want ErrChanged", err)
+	}
+	good.hang.Store(nil)
+	close(hang)
+	if err := <-done; err != nil {
+		t.Fatalf("Fetch: %v, want the block fetched again into the new fill", err)
+	}
+	if present, _ := s.Cached(k); present != bs {
+		t.Fatalf("present %d, want %d", present, bs)
 	}
 }

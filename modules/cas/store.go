@@ -4,8 +4,10 @@
 // per-track fill file; each block's BLAKE3 hash is recorded in the manifest
 // and checked when the block is served. When every block is present the
 // track is hashed whole and the fill file is renamed to blobs/ab/abcd…, named
-// by that hash, so identical files share one blob. Manifests live in a bbolt
-// database in the cache directory.
+// by that hash, so identical files share one blob. A blob is verified whole
+// when first opened after start and whenever its file changed since it was
+// last verified; every daemon read from it checks that it did not. Manifests
+// live in a bbolt database in the cache directory.
 //
 // The in-memory state (Store.mu) is authoritative while the store runs; the
 // database follows it asynchronously and is reconciled with the files at
@@ -92,6 +94,7 @@ type Store struct {
 	fills     map[string]*track              // by fill id
 	blobs     map[string]*blob               // by hash, including retired ones
 	promoting map[string]int                 // blob hash → promotions under way
+	creating  map[string]chan struct{}       // blob hash → closed once the promotion creating it ends
 	removing  map[string]chan struct{}       // entry id → closed once its file is gone
 	sems      map[string]*semaphore.Weighted // per origin
 	flushedAt int64                          // unix ns of the last access-time flush
@@ -124,8 +127,11 @@ type blob struct {
 	access int64 // persisted or inherited from retired tracks (unix ns)
 	tracks map[*track]struct{}
 	// The blob was hashed whole while its file had this stamp. Until the file
-	// changes, it is trusted without rehashing (the design's rule for blobs
-	// served by passthrough; the daemon serves them the same way).
+	// changes, it is trusted without rehashing: opened for passthrough, and
+	// read by the daemon, which checks after every read that its descriptor
+	// still has the stamp (see blobFile.unchanged) and verifies it again if
+	// not. Damage that keeps the stamp (bit rot under the filesystem) is
+	// found by the scrub and by the first open after start.
 	stamp    stamp
 	verified bool
 }
@@ -150,6 +156,7 @@ func New(p Params) (*Store, error) {
 		fills:     map[string]*track{},
 		blobs:     map[string]*blob{},
 		promoting: map[string]int{},
+		creating:  map[string]chan struct{}{},
 		removing:  map[string]chan struct{}{},
 		sems:      map[string]*semaphore.Weighted{},
 	}
