@@ -15,10 +15,11 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/musicfs/musicfs/modules/cache"
+	"github.com/musicfs/musicfs/modules/cas"
 )
 
 // The store type-asserts its Space on this after a failed write.
-var _ interface{ Reclaim(need int64) error } = (*cache.Cache)(nil)
+var _ cas.Reclaimer = (*cache.Cache)(nil)
 
 // A full filesystem with min_free off: the accounting sees room (max_size
 // is far away), the writes fail with ENOSPC, and only Reclaim, which

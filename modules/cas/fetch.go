@@ -241,7 +241,7 @@ func (s *Store) storeBlock(t *track, fl *fill, i int, buf []byte) error {
 		err = s.writeBlock(t, fl, i, buf, h)
 	}
 	if err != nil && !errors.Is(err, errGone) {
-		if err = s.makeRoom(n); err == nil {
+		if err = s.reclaim(n); err == nil {
 			err = s.writeBlock(t, fl, i, buf, h)
 		}
 	}

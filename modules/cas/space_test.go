@@ -127,3 +127,53 @@ func TestFetchRetriesBlockWhoseFillWasReplaced(t *testing.T) {
 		t.Fatalf("present %d, want %d", present, bs)
 	}
 }
+
+// reclaimer grants every MakeRoom (its accounting sees room) but only
+// Reclaim, after a real ENOSPC, actually frees the disk.
+type reclaimer struct {
+	space
+	reclaims atomic.Int64
+	free     func()
+}
+
+func (r *reclaimer) Reclaim(need int64) error {
+	r.reclaims.Add(1)
+	r.free()
+	return nil
+}
+
+// A write that fails with ENOSPC although the Space saw room (min_free 0,
+// other programs filling the disk) asks a Reclaimer to evict, and retries.
+func TestENOSPCAsksTheSpaceToReclaim(t *testing.T) {
+	dir := tmpfs(t, "4m")
+	cfg := testConfig(t)
+	cfg.Dir = filepath.Join(dir, "cache")
+	s, reg := startStore(t, cfg)
+	// Another program fills the disk to the last byte.
+	ballast := filepath.Join(dir, "ballast")
+	f, err := os.Create(ballast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for chunk := make([]byte, 4096); err == nil; {
+		_, err = f.Write(chunk)
+	}
+	f.Close()
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("fill the tmpfs: %v", err)
+	}
+	r := &reclaimer{free: func() { os.Remove(ballast) }}
+	s.SetSpace(r)
+	data := content(32, 2*bs)
+	k := keyOf("nas", "reclaim", data)
+	mustReadAll(t, open(t, s, k, newOrigin(data)), data)
+	if r.reclaims.Load() == 0 {
+		t.Fatal("ENOSPC did not ask the Space to reclaim")
+	}
+	if present, _ := s.Cached(k); present != k.Size {
+		t.Fatalf("present %d of %d after reclaiming", present, k.Size)
+	}
+	if got := metric(t, reg, "musicfs_cache_store_failures_total"); got != 0 {
+		t.Fatalf("store failures = %v, want 0", got)
+	}
+}

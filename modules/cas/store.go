@@ -192,6 +192,26 @@ func (s *Store) makeRoom(need int64) error {
 	return nil
 }
 
+// Reclaimer is a Space that can also evict whatever its accounting says,
+// for a write that failed because the filesystem is full (other programs
+// fill it too, and min_free may be 0).
+type Reclaimer interface {
+	Reclaim(need int64) error
+}
+
+// reclaim asks the Space to free need bytes after a failed write; one that
+// cannot reclaim is asked for room again.
+func (s *Store) reclaim(need int64) error {
+	b := s.space.Load()
+	if b == nil {
+		return nil
+	}
+	if r, ok := b.Space.(Reclaimer); ok {
+		return r.Reclaim(need)
+	}
+	return b.MakeRoom(need)
+}
+
 // Usage returns the allocated bytes of all blobs and fill files.
 func (s *Store) Usage() int64 { return s.usage.Load() }
 
