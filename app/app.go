@@ -36,13 +36,14 @@ func Options(cfg *config.Config) fx.Option {
 		index.Module,
 		tree.Module,
 		fusefs.Module,
-		// Before notify: a SIGHUP sent as soon as READY is seen must find
-		// its handler, not kill the daemon; and notify's STOPPING=1 comes
-		// before everything else stops.
-		fx.Module("hangup", fx.Invoke(registerHangup, registerFollow)),
+		// What asks the index to look again: SIGHUP and the watcher. Before
+		// notify: a SIGHUP sent as soon as READY is seen must find its
+		// handler, not kill the daemon; and notify's STOPPING=1 comes before
+		// everything else stops.
+		fx.Module("rescans", fx.Invoke(registerHangup, registerFollow)),
 		notify.Module,
 		// After notify: the first hooks to run once READY is sent.
-		fx.Module("scan", fx.Invoke(registerScanAfterReady)),
+		fx.Module("scan-after-ready", fx.Invoke(registerScanAfterReady)),
 		fx.Provide(
 			func(f *fusefs.FS) notify.Prober { return f },
 			func(s *cas.Store) cache.Store { return s },
