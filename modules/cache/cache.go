@@ -83,7 +83,7 @@ func New(p Params) (*Cache, error) {
 	if err := p.Config.Validate(); err != nil {
 		return nil, err
 	}
-	pins, err := compilePins(p.Config.Pin)
+	pins, err := compilePins(p.Config.Pin, p.Config.Uncached)
 	if err != nil { // unreachable: Validate checked the patterns
 		return nil, err
 	}

@@ -24,6 +24,9 @@ type Config struct {
 	// Pin is cache.pin: virtual paths or globs ("**" spans directories)
 	// whose tracks are fetched in full and never evicted.
 	Pin []string
+	// Uncached names the origins with cache: false, whose files are never
+	// pinned.
+	Uncached []string
 }
 
 // Defaults, as in configs/musicfs.yaml.

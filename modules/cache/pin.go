@@ -37,6 +37,7 @@ func (c *Cache) setStatus(st PinStatus) {
 // pinMatcher matches cache.pin patterns against virtual paths.
 type pinMatcher struct {
 	patterns []pinPattern
+	uncached map[string]bool // origins never read through the cache
 }
 
 type pinPattern struct {
@@ -45,11 +46,14 @@ type pinPattern struct {
 }
 
 // compilePins returns nil for no patterns.
-func compilePins(patterns []string) (*pinMatcher, error) {
+func compilePins(patterns, uncached []string) (*pinMatcher, error) {
 	if len(patterns) == 0 {
 		return nil, nil
 	}
-	m := &pinMatcher{}
+	m := &pinMatcher{uncached: map[string]bool{}}
+	for _, o := range uncached {
+		m.uncached[o] = true
+	}
 	for i, p := range patterns {
 		glob, err := cleanPattern(p)
 		if err != nil {
@@ -71,7 +75,7 @@ func (m *pinMatcher) resolve(s *tree.Snapshot) []Key {
 	if m == nil {
 		return nil
 	}
-	r := resolver{s: s, seen: map[keyID]bool{}}
+	r := resolver{s: s, seen: map[keyID]bool{}, uncached: m.uncached}
 	for _, p := range m.patterns {
 		if dir := s.LookupPath(p.base); dir != nil && dir.Dir {
 			r.walk(dir, p.base, p.glob)
@@ -81,9 +85,10 @@ func (m *pinMatcher) resolve(s *tree.Snapshot) []Key {
 }
 
 type resolver struct {
-	s    *tree.Snapshot
-	seen map[keyID]bool
-	keys []Key
+	s        *tree.Snapshot
+	seen     map[keyID]bool
+	uncached map[string]bool
+	keys     []Key
 }
 
 // walk matches the entries below dir (whose path is dirPath) against glob.
@@ -109,7 +114,7 @@ func (r *resolver) walk(dir *tree.Node, dirPath, glob string) {
 // addAll adds n if it is a file, or every file below it.
 func (r *resolver) addAll(n *tree.Node) {
 	if !n.Dir {
-		if n.Origin() == "" {
+		if n.Origin() == "" || r.uncached[n.Origin()] {
 			return
 		}
 		k := Key{Origin: n.Origin(), RelPath: n.RelPath(), Size: n.Size(), ModTime: n.ModTime()}

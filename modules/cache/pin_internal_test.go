@@ -50,7 +50,7 @@ func TestResolvePins(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pins, err := compilePins(tt.patterns)
+			pins, err := compilePins(tt.patterns, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,5 +66,29 @@ func TestResolvePins(t *testing.T) {
 				t.Fatalf("pinned %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// Tracks of an origin served uncached (cache: false) are never pinned: they
+// are never read through the cache.
+func TestResolvePinsSkipsUncachedOrigins(t *testing.T) {
+	tracks := []*index.Track{
+		{Origin: "nas", RelPath: "a.flac", Size: 1, Audio: true, Tagged: true, Artist: "A", Album: "X", Title: "a"},
+		{Origin: "local", RelPath: "b.flac", Size: 1, Audio: true, Tagged: true, Artist: "A", Album: "X", Title: "b"},
+	}
+	snap, err := tree.Build(tracks, tree.DefaultViews())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins, err := compilePins([]string{"Artists/**"}, []string{"local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, k := range pins.resolve(snap) {
+		got = append(got, k.Origin+":"+k.RelPath)
+	}
+	if !slices.Equal(got, []string{"nas:a.flac"}) {
+		t.Fatalf("pinned %q, want only the cached origin's track", got)
 	}
 }

@@ -14,6 +14,17 @@ import (
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
+// uncached names the origins with cache: false.
+func (c *Config) uncached() []string {
+	var names []string
+	for _, o := range c.Origins {
+		if !o.Cache {
+			names = append(names, o.Name)
+		}
+	}
+	return names
+}
+
 // Module hands each module its slice of the root *Config, which the caller
 // loads and validates before fx starts and supplies with fx.Supply.
 var Module = fx.Module("config",
@@ -32,20 +43,14 @@ var Module = fx.Module("config",
 		},
 		func(c *Config) metrics.Config { return c.Metrics },
 		func(c *Config) fusefs.Config {
-			var uncached []string
-			for _, o := range c.Origins {
-				if !o.Cache {
-					uncached = append(uncached, o.Name)
-				}
-			}
-			return fusefs.Config{Mountpoint: c.Mountpoint, AllowOther: c.AllowOther, ReadTimeout: c.ReadTimeout, Uncached: uncached}
+			return fusefs.Config{Mountpoint: c.Mountpoint, AllowOther: c.AllowOther, ReadTimeout: c.ReadTimeout, Uncached: c.uncached()}
 		},
 		func(c *Config) cas.Config {
 			return cas.Config{Dir: c.Cache.Dir, ReadTimeout: c.ReadTimeout, ScrubRate: int64(c.Cache.ScrubRate)}
 		},
 		func(c *Config) cache.Config {
 			return cache.Config{Dir: c.Cache.Dir, MaxSize: int64(c.Cache.MaxSize), MinFreeBytes: int64(c.Cache.MinFree.Bytes),
-				MinFreePercent: c.Cache.MinFree.Percent, Pin: c.Cache.Pin}
+				MinFreePercent: c.Cache.MinFree.Percent, Pin: c.Cache.Pin, Uncached: c.uncached()}
 		},
 		func(c *Config) janitor.Config {
 			return janitor.Config{Mountpoint: c.Mountpoint, StatTimeout: JanitorStatTimeout}
