@@ -92,8 +92,12 @@ ExecStart=%s
 	if got := sd.Show("probe.service", "StatusText"); got != "child serving" {
 		t.Errorf("StatusText = %q", got)
 	}
-	if !strings.Contains(sd.Console(), "child ready") {
-		t.Errorf("service output missing from the console:\n%s", sd.Console())
+	// The console is written through script(1): the line may lag a little.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(sd.Console(), "child ready"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("service output missing from the console:\n%s", sd.Console())
+			break
+		}
 	}
 
 	if out, err := sd.Ctl("stop", "probe.service"); err != nil {
