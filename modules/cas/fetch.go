@@ -15,6 +15,7 @@ import (
 	"github.com/zeebo/blake3"
 	"go.uber.org/zap"
 
+	"github.com/musicfs/musicfs/internal/bounded"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
@@ -180,52 +181,21 @@ func (s *Store) ctxErr() error {
 	return fmt.Errorf("no answer within %s: %w", s.cfg.ReadTimeout, origins.ErrTimeout)
 }
 
-// await runs fn in a goroutine of its own and waits for it until ctx ends.
-// Go cannot interrupt a read blocked in the kernel (a hung NFS mount), so at
-// the deadline the call is abandoned: it ends on its own when the kernel
-// returns and hands a late result to discard. A panic in fn (a buggy
-// origin) becomes an error.
+// await runs an origin call until ctx (the fetch's deadline, or the store
+// stopping) ends; see package bounded for what happens to a call still
+// blocked then. A panic in the origin (a buggy one) is logged with its
+// stack and becomes an error.
 func await[T any](ctx context.Context, s *Store, fn func() (T, error), discard func(T)) (T, error) {
-	type result struct {
-		v   T
-		err error
+	v, err := bounded.Call(ctx, 0, &s.stuck, fn, discard)
+	var pe *bounded.PanicError
+	switch {
+	case errors.As(err, &pe):
+		s.log.Error("origin call panicked", zap.Any("panic", pe.Value), zap.ByteString("stack", pe.Stack))
+		return v, fmt.Errorf("origin panicked: %v", pe.Value)
+	case err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return v, s.ctxErr()
 	}
-	done := make(chan result)
-	abandoned := make(chan struct{})
-	go func() {
-		var r result
-		func() {
-			defer func() {
-				if v := recover(); v != nil {
-					s.log.Error("origin call panicked", zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
-					r.err = fmt.Errorf("origin panicked: %v", v)
-				}
-			}()
-			r.v, r.err = fn()
-		}()
-		select {
-		case done <- r:
-		case <-abandoned:
-			s.stuck.Add(-1)
-			if r.err == nil && discard != nil {
-				discard(r.v)
-			}
-		}
-	}()
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
-	}
-	select { // the result may have arrived together with the deadline
-	case r := <-done:
-		return r.v, r.err
-	default:
-	}
-	s.stuck.Add(1) // before close, so the goroutine's decrement comes after
-	close(abandoned)
-	var zero T
-	return zero, s.ctxErr()
+	return v, err
 }
 
 // storeBlock writes a fetched block into t's fill and records it. If there

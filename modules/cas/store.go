@@ -34,6 +34,8 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/musicfs/musicfs/internal/bounded"
 )
 
 // Params are the dependencies of New. Lifecycle and Registerer may be nil
@@ -75,7 +77,7 @@ type Store struct {
 	bufs     sync.Pool          // *[]byte of cfg.BlockSize, for verifying blocks
 	usage    atomic.Int64       // allocated bytes of all entries
 	warnedAt atomic.Int64       // unix ns of the last "serving uncached" warning
-	stuck    atomic.Int64       // origin calls abandoned at the timeout, still blocked
+	stuck    bounded.Stuck      // origin calls abandoned at the timeout, still blocked
 
 	db     *bolt.DB
 	q      queue

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/musicfs/musicfs/internal/bounded"
 	"github.com/musicfs/musicfs/modules/cache"
 )
 
@@ -99,22 +101,9 @@ const statTimeout = 2 * time.Second
 // checkDir returns "<path>: not a directory" when p exists and is something
 // else; a path it cannot stat in time is left to the origins module.
 func checkDir(p string) error {
-	res := make(chan os.FileInfo, 1)
-	// On a hung mount this goroutine ends when the stat does; res is
-	// buffered so it never blocks.
-	go func() {
-		fi, err := os.Stat(p)
-		if err != nil {
-			fi = nil
-		}
-		res <- fi
-	}()
-	select {
-	case fi := <-res:
-		if fi != nil && !fi.IsDir() {
-			return fmt.Errorf("%s: not a directory", p)
-		}
-	case <-time.After(statTimeout):
+	fi, err := bounded.Call(context.Background(), statTimeout, nil, func() (os.FileInfo, error) { return os.Stat(p) }, nil)
+	if err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s: not a directory", p)
 	}
 	return nil
 }

@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"slices"
-	"time"
 
 	"github.com/moby/sys/mountinfo"
 	"go.uber.org/zap"
 
+	"github.com/musicfs/musicfs/internal/bounded"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
@@ -42,7 +42,7 @@ func (ix *Index) checkOrigin(ctx context.Context, o origins.Origin, held int, me
 	}
 	root := o.Root()
 	h := health{ok: true}
-	mounted, err := bounded(ctx, ix.cfg.ReadTimeout, func() (bool, error) { return ix.mounted(root) })
+	mounted, err := bounded.Call(ctx, ix.cfg.ReadTimeout, nil, func() (bool, error) { return ix.mounted(root) }, nil)
 	switch {
 	case err == nil:
 		h.mounted, h.mountKnown = mounted, true
@@ -55,7 +55,7 @@ func (ix *Index) checkOrigin(ctx context.Context, o origins.Origin, held int, me
 		return health{reason: "root is no longer a mount point"}
 	}
 	if held > 0 {
-		empty, err := bounded(ctx, ix.cfg.ReadTimeout, func() (bool, error) { return emptyDir(root) })
+		empty, err := bounded.Call(ctx, ix.cfg.ReadTimeout, nil, func() (bool, error) { return emptyDir(root) }, nil)
 		switch {
 		case ctx.Err() != nil:
 			return health{reason: "cancelled"}
@@ -79,32 +79,6 @@ func emptyDir(dir string) (bool, error) {
 		return true, nil
 	}
 	return false, err
-}
-
-// bounded runs fn in a goroutine of its own and waits at most timeout: a
-// stat of a hung network mount blocks in the kernel, where Go cannot
-// interrupt it. An abandoned fn ends on its own when the kernel returns.
-func bounded[T any](ctx context.Context, timeout time.Duration, fn func() (T, error)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	done := make(chan result, 1) // buffered: an abandoned fn must not block
-	go func() {
-		v, err := fn()
-		done <- result{v, err}
-	}()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	var zero T
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-timer.C:
-		return zero, fmt.Errorf("no answer within %s: %w", timeout, origins.ErrTimeout)
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	}
 }
 
 func defaultMountChecker(root string) (bool, error) { return mountinfo.Mounted(root) }

@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/musicfs/musicfs/internal/bounded"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
@@ -280,7 +281,7 @@ func (ix *Index) refreshOrigin(ctx context.Context, o origins.Origin, recs []*Tr
 		}
 		// The origin bounds its own stat, but with a context of its own:
 		// this bound lets Stop interrupt a refresh stuck on a hung NAS.
-		fi, err := bounded(ctx, ix.cfg.ReadTimeout, func() (fs.FileInfo, error) { return o.Stat(p) })
+		fi, err := bounded.Call(ctx, ix.cfg.ReadTimeout, nil, func() (fs.FileInfo, error) { return o.Stat(p) }, nil)
 		switch {
 		case ctx.Err() != nil:
 			return jobs

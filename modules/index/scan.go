@@ -16,6 +16,7 @@ import (
 	"github.com/dhowden/tag"
 	"go.uber.org/zap"
 
+	"github.com/musicfs/musicfs/internal/bounded"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
@@ -386,41 +387,28 @@ func (ix *Index) readTrack(ctx context.Context, o origins.Origin, e origins.Entr
 	}
 	ctx, cancel := context.WithTimeout(ctx, ix.cfg.FileTimeout)
 	defer cancel()
-	type read struct {
-		tags tags
-		err  error
-	}
-	done := make(chan read, 1) // buffered: an abandoned reader must not block
 	ix.readers.Add(1)
-	go func() {
+	tg, err := bounded.Call(ctx, 0, nil, func() (tags, error) {
 		defer ix.readers.Add(-1)
-		tg, err := readFileTags(ctx, o, e.RelPath, e.Size)
-		done <- read{tg, err}
-	}()
-	var rd read
-	select {
-	case rd = <-done:
-	case <-ctx.Done():
-		rd.err = ctx.Err()
-	}
-	if errors.Is(rd.err, context.DeadlineExceeded) {
-		rd.err = fmt.Errorf("no result within %s: %w", ix.cfg.FileTimeout, errFileTimeout)
+		return readFileTags(ctx, o, e.RelPath, e.Size)
+	}, nil)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("no result within %s: %w", ix.cfg.FileTimeout, errFileTimeout)
 	}
 
 	res := result{t: t, reread: true}
 	log := ix.log.With(zap.String("origin", t.Origin), zap.String("relpath", t.RelPath))
-	var pe *panicError
+	var pe *bounded.PanicError
 	var ioe *ioError
-	switch err := rd.err; {
+	switch {
 	case err == nil:
-		tg := rd.tags
 		t.Tagged = true
 		t.Title, t.Artist, t.AlbumArtist, t.Album, t.Genre = tg.title, tg.artist, tg.albumArtist, tg.album, tg.genre
 		t.Year, t.Track, t.Disc, t.DiscTotal = tg.year, tg.track, tg.disc, tg.discTotal
 	case errors.As(err, &pe):
 		ix.m.panics.Inc()
 		log.Error("tag reader panicked; file listed untagged",
-			zap.String("panic", fmt.Sprint(pe.value)), zap.ByteString("stack", pe.stack))
+			zap.String("panic", fmt.Sprint(pe.Value)), zap.ByteString("stack", pe.Stack))
 	case errors.Is(err, context.Canceled): // shutdown: nothing to say
 		res.retry = true
 	case errors.Is(err, errFileTimeout), errors.As(err, &ioe):

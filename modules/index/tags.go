@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"unicode"
@@ -42,14 +41,6 @@ type tags struct {
 	year, track, disc, discTotal             int
 }
 
-// panicError is a panic contained while reading one file.
-type panicError struct {
-	value any
-	stack []byte
-}
-
-func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
-
 // ioError marks a failure of the origin (not of the file's content): such a
 // file is read again on the next scan.
 type ioError struct{ err error }
@@ -57,15 +48,10 @@ type ioError struct{ err error }
 func (e *ioError) Error() string { return e.err.Error() }
 func (e *ioError) Unwrap() error { return e.err }
 
-// readFileTags opens relpath on o and parses its tags. Every panic, from the
-// origin or from the tag parser, comes back as a *panicError. It stops
-// reading as soon as ctx is done.
-func readFileTags(ctx context.Context, o origins.Origin, relpath string, size int64) (t tags, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &panicError{value: v, stack: debug.Stack()}
-		}
-	}()
+// readFileTags opens relpath on o and parses its tags. It stops reading as
+// soon as ctx is done. A panic, from the origin or from the tag parser, is
+// contained by its caller (readTrack, through bounded.Call).
+func readFileTags(ctx context.Context, o origins.Origin, relpath string, size int64) (tags, error) {
 	f, err := o.Open(relpath)
 	if err != nil {
 		return tags{}, &ioError{fmt.Errorf("open: %w", err)}

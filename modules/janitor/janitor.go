@@ -14,6 +14,8 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
+
+	"github.com/musicfs/musicfs/internal/bounded"
 )
 
 // ErrMounted means a live, serving FUSE filesystem is already mounted on the
@@ -127,26 +129,18 @@ func (j *Janitor) probe(ctx context.Context, mp string) (reason string, dead boo
 // Statfs asks the filesystem mounted at mp for statfs, giving up when ctx
 // ends. statfs, not stat: the kernel answers a stat from its attribute cache
 // even after a FUSE server died, but always forwards statfs, so an answer
-// proves the server serves. The call runs in its own goroutine because a
-// call into a hung FUSE mount cannot be interrupted: that goroutine ends
-// when the server answers or the mount is aborted.
+// proves the server serves. A call into a hung FUSE mount cannot be
+// interrupted: it is abandoned when ctx ends (see package bounded) and
+// returns when the server answers or the mount is aborted.
 func Statfs(ctx context.Context, mp string) (unix.Statfs_t, error) {
-	type result struct {
-		st  unix.Statfs_t
-		err error
+	st, err := bounded.Call(ctx, 0, nil, func() (unix.Statfs_t, error) {
+		var st unix.Statfs_t
+		return st, unix.Statfs(mp, &st)
+	}, nil)
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return st, fmt.Errorf("statfs %s: %w", mp, err)
 	}
-	res := make(chan result, 1)
-	go func() {
-		var r result
-		r.err = unix.Statfs(mp, &r.st)
-		res <- r
-	}()
-	select {
-	case r := <-res:
-		return r.st, r.err
-	case <-ctx.Done():
-		return unix.Statfs_t{}, fmt.Errorf("statfs %s: %w", mp, ctx.Err())
-	}
+	return st, err
 }
 
 // Detach lazily unmounts mp: it is detached now and the kernel finishes once

@@ -4,13 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/musicfs/musicfs/internal/bounded"
 )
 
 var (
 	// ErrTimeout is wrapped by errors of origin operations (open, stat, read,
 	// directory listing, health check) that got no answer within the read
 	// timeout.
-	ErrTimeout = errors.New("origin did not answer in time")
+	ErrTimeout = bounded.ErrTimeout
 	// ErrOffline is wrapped by errors of operations on an origin whose root is
 	// missing or unreadable.
 	ErrOffline = errors.New("origin offline")

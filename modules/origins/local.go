@@ -32,7 +32,7 @@ type Local struct {
 	name string
 	root string
 	log  *zap.Logger
-	b    bounded
+	b    calls
 	bufs bufferPool
 
 	state atomic.Int32

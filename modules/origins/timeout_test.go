@@ -8,7 +8,7 @@ import (
 )
 
 func TestCallReturnsResult(t *testing.T) {
-	b := &bounded{timeout: time.Second}
+	b := &calls{timeout: time.Second}
 	v, err := call(context.Background(), b, func() (int, error) { return 42, nil }, nil)
 	if v != 42 || err != nil {
 		t.Fatalf("call = %d, %v; want 42, nil", v, err)
@@ -20,7 +20,7 @@ func TestCallReturnsResult(t *testing.T) {
 }
 
 func TestCallTimesOutAndDiscardsLateResult(t *testing.T) {
-	b := &bounded{timeout: 50 * time.Millisecond}
+	b := &calls{timeout: 50 * time.Millisecond}
 	release := make(chan struct{})
 	discarded := make(chan int, 1)
 	start := time.Now()
@@ -50,7 +50,7 @@ func TestCallTimesOutAndDiscardsLateResult(t *testing.T) {
 }
 
 func TestCallHonoursContext(t *testing.T) {
-	b := &bounded{timeout: time.Hour}
+	b := &calls{timeout: time.Hour}
 	release := make(chan struct{})
 	defer close(release)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -62,7 +62,7 @@ func TestCallHonoursContext(t *testing.T) {
 }
 
 func TestCallRefusesWhenTooManyAreStuck(t *testing.T) {
-	b := &bounded{timeout: time.Millisecond}
+	b := &calls{timeout: time.Millisecond}
 	release := make(chan struct{})
 	for range maxStuck {
 		if _, err := call(context.Background(), b, func() (int, error) { <-release; return 0, nil }, nil); !errors.Is(err, ErrTimeout) {
