@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/musicfs/musicfs/internal/testing/indextest"
 	"github.com/musicfs/musicfs/modules/cache"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/origins"
@@ -47,7 +48,7 @@ func TestMakeRoomEvictsLeastRecentlyUsedFirst(t *testing.T) {
 }
 
 // pinnedLibrary is a tree with one pinned album (two tracks) and others.
-func pinnedLibrary(t *testing.T, size int64) (pinned, other []*index.Track, src *fakeSource) {
+func pinnedLibrary(t *testing.T, size int64) (pinned, other []*index.Track, src *indextest.Source) {
 	pinned = []*index.Track{
 		song("nina/1.flac", "Nina Simone", "Pastel Blues", 1, "Be My Husband", size),
 		song("nina/2.flac", "Nina Simone", "Pastel Blues", 2, "Nobody", size),
@@ -55,7 +56,7 @@ func pinnedLibrary(t *testing.T, size int64) (pinned, other []*index.Track, src 
 	for i := range 4 {
 		other = append(other, song(fmt.Sprintf("other/%d.flac", i), "Other", "Album", i+1, fmt.Sprint("T", i), size))
 	}
-	return pinned, other, newFakeSource(append(slices.Clone(pinned), other...)...)
+	return pinned, other, indextest.NewSource(append(slices.Clone(pinned), other...)...)
 }
 
 func TestMakeRoomKeepsPinnedAndInUse(t *testing.T) {

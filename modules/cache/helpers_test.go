@@ -2,7 +2,6 @@ package cache_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,35 +18,6 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const MiB = 1 << 20
-
-// fakeSource is an index.Source with a settable track list.
-type fakeSource struct {
-	mu      sync.Mutex
-	tracks  []*index.Track
-	updated chan struct{}
-}
-
-func newFakeSource(tracks ...*index.Track) *fakeSource {
-	return &fakeSource{tracks: tracks, updated: make(chan struct{}, 1)}
-}
-
-func (f *fakeSource) Tracks() []*index.Track {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.tracks
-}
-
-func (f *fakeSource) Updated() <-chan struct{} { return f.updated }
-
-func (f *fakeSource) set(tracks ...*index.Track) {
-	f.mu.Lock()
-	f.tracks = tracks
-	f.mu.Unlock()
-	select {
-	case f.updated <- struct{}{}:
-	default:
-	}
-}
 
 // song is an audio track of origin "o" with size bytes.
 func song(rel, artist, album string, n int, title string, size int64) *index.Track {

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/musicfs/musicfs/internal/testing/indextest"
 	"github.com/musicfs/musicfs/modules/cache"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/origins"
@@ -26,14 +27,14 @@ type moduleHarness struct {
 	cache  *cache.Cache
 	store  *fakeStore
 	origin *fakeOrigin
-	src    *fakeSource
+	src    *indextest.Source
 	reg    *prometheus.Registry
 	logs   *observer.ObservedLogs
 }
 
 // startModule runs the cache module with the tree module over src, a fake
 // store and one fake origin "o" holding random content for every track.
-func startModule(t *testing.T, cfg cache.Config, src *fakeSource, origin *fakeOrigin, block int64) *moduleHarness {
+func startModule(t *testing.T, cfg cache.Config, src *indextest.Source, origin *fakeOrigin, block int64) *moduleHarness {
 	t.Helper()
 	h := &moduleHarness{store: newFakeStore(block), origin: origin, src: src, reg: prometheus.NewRegistry()}
 	core, logs := observer.New(zap.DebugLevel)
@@ -119,7 +120,7 @@ func TestPinWorkerFetchesPinnedAlbum(t *testing.T) {
 	}
 
 	// A new track of the album appears in the index: it is pinned too.
-	src.set(append(append(pinned, third), other...)...)
+	src.Set(append(append(pinned, third), other...)...)
 	eventually(t, "the new pinned track cached", func() bool {
 		st := h.cache.PinStatus()
 		keys, bytes := st.Tracks, st.BytesCached
@@ -136,7 +137,7 @@ func TestPinnedSurvivesPlayback(t *testing.T) {
 		lib = append(lib, song(fmt.Sprintf("more/%d.flac", i), "More", "Album", i+1, fmt.Sprint("M", i), size))
 	}
 	all := append(append(append([]*index.Track{}, pinned...), other...), lib...)
-	src.set(all...)
+	src.Set(all...)
 	origin := originFor(all...)
 	h := startModule(t, cache.Config{MaxSize: 5 * MiB, Pin: []string{"Artists/Nina Simone/**"}}, src, origin, block)
 	eventually(t, "the pinned album cached", func() bool { st := h.cache.PinStatus(); return st.Tracks == 2 && st.BytesCached == 2*size })

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/musicfs/musicfs/internal/testing/faults"
+	"github.com/musicfs/musicfs/internal/testing/indextest"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
 	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/fusefs"
@@ -33,41 +34,12 @@ import (
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
-// source is an index.Source whose tracks the test sets.
-type source struct {
-	mu      sync.Mutex
-	tracks  []*index.Track
-	updated chan struct{}
-}
-
-func newSource(tracks ...*index.Track) *source {
-	return &source{tracks: tracks, updated: make(chan struct{}, 1)}
-}
-
-func (s *source) Tracks() []*index.Track {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tracks
-}
-
-func (s *source) Updated() <-chan struct{} { return s.updated }
-
-func (s *source) set(tracks ...*index.Track) {
-	s.mu.Lock()
-	s.tracks = tracks
-	s.mu.Unlock()
-	select {
-	case s.updated <- struct{}{}:
-	default:
-	}
-}
-
 // env is one mounted filesystem over a temp origin directory.
 type env struct {
 	t      *testing.T
 	origin string
 	mp     string
-	src    *source
+	src    *indextest.Source
 	app    *fxtest.App
 	reg    *prometheus.Registry
 	logs   *observer.ObservedLogs
@@ -103,7 +75,7 @@ func start(t *testing.T, files map[string]string, opts ...fx.Option) *env {
 	t.Helper()
 	mounttest.RequireFUSE(t)
 	e := &env{t: t, origin: t.TempDir(), mp: filepath.Join(t.TempDir(), "mnt"), reg: prometheus.NewRegistry()}
-	e.src = newSource(writeOrigin(t, e.origin, files)...)
+	e.src = indextest.NewSource(writeOrigin(t, e.origin, files)...)
 	core, logs := observer.New(zapcore.DebugLevel)
 	e.logs = logs
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), core))
@@ -267,7 +239,7 @@ func TestSwapInvalidatesKernelCache(t *testing.T) {
 
 	tracks := writeOrigin(t, e.origin, map[string]string{"c.flac": "ccc", "b.flac": "changed"})
 	a, _ := os.Stat(filepath.Join(e.origin, "a.flac"))
-	e.src.set(append(tracks, track("a.flac", a))...)
+	e.src.Set(append(tracks, track("a.flac", a))...)
 	mounttest.Eventually(t, 2*time.Second, "c.flac to appear", func() bool {
 		got, err := os.ReadFile(filepath.Join(dir, "c.flac"))
 		return err == nil && string(got) == "ccc"
@@ -277,7 +249,7 @@ func TestSwapInvalidatesKernelCache(t *testing.T) {
 		return err == nil && string(got) == "changed"
 	})
 
-	e.src.set(track("a.flac", a))
+	e.src.Set(track("a.flac", a))
 	mounttest.Eventually(t, 2*time.Second, "b.flac and c.flac to go", func() bool {
 		ents, err := os.ReadDir(dir)
 		_, errB := os.Stat(filepath.Join(dir, "b.flac"))
@@ -292,7 +264,7 @@ func TestOpenFileSurvivesSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	e.src.set() // everything gone from the index
+	e.src.Set() // everything gone from the index
 	mounttest.Eventually(t, 2*time.Second, "a.flac to disappear", func() bool {
 		_, err := os.Stat(e.path("Origins/lib/a.flac"))
 		return os.IsNotExist(err)
@@ -448,7 +420,7 @@ func TestNoStaleNegativeEntryAfterSwap(t *testing.T) {
 			})
 		}
 		tracks := writeOrigin(t, e.origin, map[string]string{name: "x"})
-		e.src.set(append(tracks, track("a.flac", a))...)
+		e.src.Set(append(tracks, track("a.flac", a))...)
 		mounttest.Eventually(t, 3*time.Second, name+" to appear", func() bool {
 			_, err := os.Stat(target)
 			return err == nil

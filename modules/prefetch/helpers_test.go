@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/musicfs/musicfs/internal/testing/indextest"
 	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/origins"
@@ -101,40 +102,6 @@ func (f *fakeFetcher) Calls() []call {
 	return append([]call(nil), f.calls...)
 }
 
-// fakeSource serves a settable track list and counts Tracks calls.
-type fakeSource struct {
-	mu      sync.Mutex
-	tracks  []*index.Track
-	calls   int
-	updated chan struct{}
-}
-
-func newFakeSource(tracks ...*index.Track) *fakeSource {
-	return &fakeSource{tracks: tracks, updated: make(chan struct{}, 1)}
-}
-
-func (s *fakeSource) Tracks() []*index.Track {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls++
-	return s.tracks
-}
-
-func (s *fakeSource) Calls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls
-}
-
-func (s *fakeSource) Updated() <-chan struct{} { return s.updated }
-
-func (s *fakeSource) set(tracks ...*index.Track) {
-	s.mu.Lock()
-	s.tracks = tracks
-	s.mu.Unlock()
-	s.updated <- struct{}{}
-}
-
 // fakeOrigins is an origins.Set of origins whose files record their opening
 // and closing.
 type fakeOrigins struct {
@@ -207,7 +174,7 @@ func keyOf(t *index.Track) prefetch.Key {
 type harness struct {
 	p       *prefetch.Prefetcher
 	f       *fakeFetcher
-	src     *fakeSource
+	src     *indextest.Source
 	tree    *tree.Tree
 	origins *fakeOrigins
 	reg     *prometheus.Registry
@@ -218,7 +185,7 @@ type harness struct {
 // both are stopped in cleanup.
 func start(t *testing.T, cfg prefetch.Config, f *fakeFetcher, tracks ...*index.Track) *harness {
 	t.Helper()
-	h := &harness{f: f, src: newFakeSource(tracks...), origins: &fakeOrigins{}, reg: prometheus.NewRegistry()}
+	h := &harness{f: f, src: indextest.NewSource(tracks...), origins: &fakeOrigins{}, reg: prometheus.NewRegistry()}
 	core, logs := observer.New(zap.DebugLevel)
 	h.logs = logs
 	logger := zaptest.NewLogger(t, zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/musicfs/musicfs/internal/testing/indextest"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/prefetch"
@@ -24,7 +25,7 @@ func TestModule(t *testing.T) {
 		prefetch.Module,
 		fx.Supply(tree.DefaultConfig(), prefetch.Config{NextTracks: 1, PlayAfter: -1}),
 		fx.Provide(
-			func() index.Source { return newFakeSource(one, two) },
+			func() index.Source { return indextest.NewSource(one, two) },
 			func() origins.Set { return &fakeOrigins{} },
 			func() prefetch.Fetcher { return f },
 			func() *zap.Logger { return zaptest.NewLogger(t) },

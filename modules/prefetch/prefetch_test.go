@@ -437,7 +437,7 @@ func TestAlbumsFollowTheCurrentSnapshot(t *testing.T) {
 		t.Errorf("index read %d times without a swap", n)
 	}
 
-	h.src.set(one, two, three, s1, s2)
+	h.src.Set(one, two, three, s1, s2)
 	wait(t, h.tree.Swapped(), "swap")
 	if got, want := open(two), []string{"o/al/03.flac[0+1048576]"}; !slices.Equal(got, want) {
 		t.Fatalf("after the swap fetched %q, want %q", got, want)

@@ -17,47 +17,10 @@ import (
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/musicfs/musicfs/internal/testing/indextest"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/tree"
 )
-
-// fakeSource serves a settable track list; Tracks panics on the calls listed
-// in panicOn (1-based).
-type fakeSource struct {
-	mu      sync.Mutex
-	tracks  []*index.Track
-	calls   int
-	panicOn map[int]bool
-	updated chan struct{}
-}
-
-func newFakeSource(tracks ...*index.Track) *fakeSource {
-	return &fakeSource{tracks: tracks, updated: make(chan struct{}, 1), panicOn: map[int]bool{}}
-}
-
-func (f *fakeSource) Tracks() []*index.Track {
-	f.mu.Lock()
-	f.calls++
-	boom := f.panicOn[f.calls]
-	tracks := f.tracks
-	f.mu.Unlock()
-	if boom {
-		panic("index exploded")
-	}
-	return tracks
-}
-
-func (f *fakeSource) Updated() <-chan struct{} { return f.updated }
-
-func (f *fakeSource) set(tracks ...*index.Track) {
-	f.mu.Lock()
-	f.tracks = tracks
-	f.mu.Unlock()
-	select {
-	case f.updated <- struct{}{}:
-	default:
-	}
-}
 
 func song(rel, artist, title string) *index.Track {
 	return &index.Track{Origin: "o", RelPath: rel, Size: 10, ModTime: time.Unix(1e9, 0), Audio: true, Tagged: true,
@@ -113,7 +76,7 @@ func wait[T any](t *testing.T, ch <-chan T, what string) T {
 
 func TestModuleRebuildsOnUpdate(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	src := newFakeSource(song("a.flac", "A", "One"))
+	src := indextest.NewSource(song("a.flac", "A", "One"))
 	h := start(t, src)
 
 	s1 := h.tree.Current()
@@ -125,7 +88,7 @@ func TestModuleRebuildsOnUpdate(t *testing.T) {
 		t.Fatalf("musicfs_tracks = %v", got)
 	}
 
-	src.set(song("a.flac", "A", "One"), song("b.flac", "B", "Two"))
+	src.Set(song("a.flac", "A", "One"), song("b.flac", "B", "Two"))
 	wait(t, h.tree.Swapped(), "swap after update")
 	s2 := h.tree.Current()
 	if s2 == s1 || s2.LookupPath("Artists/B/Al/01 Two.flac") == nil || s2.Tracks() != 2 {
@@ -165,8 +128,8 @@ func value(t *testing.T, reg *prometheus.Registry, name string) float64 {
 
 func TestModuleRebuildPanicKeepsOldSnapshot(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	src := newFakeSource(song("a.flac", "A", "One"))
-	src.panicOn[2] = true
+	src := indextest.NewSource(song("a.flac", "A", "One"))
+	src.PanicOn(2)
 	h := start(t, src)
 	wait(t, h.tree.Swapped(), "first swap signal")
 	old := h.tree.Current()
@@ -192,7 +155,7 @@ func TestModuleRebuildPanicKeepsOldSnapshot(t *testing.T) {
 		})
 	}
 
-	src.set(song("a.flac", "A", "One"), song("b.flac", "B", "Two"))
+	src.Set(song("a.flac", "A", "One"), song("b.flac", "B", "Two"))
 	e := wait(t, h.errors, "panic log")
 	if !strings.Contains(e.Message, "panic") {
 		t.Fatalf("error log %q", e.Message)
@@ -204,12 +167,12 @@ func TestModuleRebuildPanicKeepsOldSnapshot(t *testing.T) {
 		t.Fatalf("panics counter = %v", got)
 	}
 	entry := h.logs.FilterLevelExact(zapcore.ErrorLevel).All()[0]
-	if st, _ := entry.ContextMap()["stack"].(string); !strings.Contains(st, "fakeSource") {
+	if st, _ := entry.ContextMap()["stack"].(string); !strings.Contains(st, "indextest.(*Source).Tracks") {
 		t.Fatalf("panic log has no stack: %v", entry.ContextMap())
 	}
 
 	// The next update retries and succeeds.
-	src.set(song("a.flac", "A", "One"), song("b.flac", "B", "Two"))
+	src.Set(song("a.flac", "A", "One"), song("b.flac", "B", "Two"))
 	wait(t, h.tree.Swapped(), "swap after retry")
 	if h.tree.Current().LookupPath("Artists/B") == nil {
 		t.Fatal("retry did not publish")
@@ -227,8 +190,8 @@ func TestModuleRebuildPanicKeepsOldSnapshot(t *testing.T) {
 
 func TestModuleFirstBuildPanicStartsEmpty(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	src := newFakeSource(song("a.flac", "A", "One"))
-	src.panicOn[1] = true
+	src := indextest.NewSource(song("a.flac", "A", "One"))
+	src.PanicOn(1)
 	h := start(t, src)
 	s := h.tree.Current()
 	if s == nil {
@@ -245,7 +208,7 @@ func TestModuleFirstBuildPanicStartsEmpty(t *testing.T) {
 		t.Fatalf("panics counter = %v", got)
 	}
 	wait(t, h.tree.Swapped(), "first swap signal")
-	src.set(song("a.flac", "A", "One"))
+	src.Set(song("a.flac", "A", "One"))
 	wait(t, h.tree.Swapped(), "swap after update")
 	if h.tree.Current().Tracks() != 1 {
 		t.Fatal("recovery build did not publish")
@@ -255,7 +218,7 @@ func TestModuleFirstBuildPanicStartsEmpty(t *testing.T) {
 
 func TestModuleRateLimit(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	src := newFakeSource()
+	src := indextest.NewSource()
 	tr, err := tree.New(tree.Params{
 		Source: src, Config: tree.DefaultConfig(), Logger: zaptest.NewLogger(t),
 		Registerer: prometheus.NewRegistry(), Options: tree.Options{MinInterval: 200 * time.Millisecond},
@@ -269,7 +232,7 @@ func TestModuleRateLimit(t *testing.T) {
 	<-tr.Swapped()
 	began := time.Now()
 	for i := range 3 {
-		src.set(song("a.flac", "A", strings.Repeat("x", i+1)))
+		src.Set(song("a.flac", "A", strings.Repeat("x", i+1)))
 		wait(t, tr.Swapped(), "swap")
 	}
 	if d := time.Since(began); d < 400*time.Millisecond {
@@ -282,7 +245,7 @@ func TestModuleRateLimit(t *testing.T) {
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	_, err := tree.New(tree.Params{
-		Source: newFakeSource(), Config: tree.Config{Views: []tree.View{{Name: "A", Template: "{x}"}}},
+		Source: indextest.NewSource(), Config: tree.Config{Views: []tree.View{{Name: "A", Template: "{x}"}}},
 		Logger: zap.NewNop(), Registerer: prometheus.NewRegistry(),
 	})
 	if err == nil || !strings.Contains(err.Error(), "views[0].template") {
@@ -294,7 +257,7 @@ func TestModuleValidates(t *testing.T) {
 	if err := fx.ValidateApp(tree.Module, fx.NopLogger,
 		fx.Supply(tree.DefaultConfig()),
 		fx.Provide(
-			func() index.Source { return newFakeSource() },
+			func() index.Source { return indextest.NewSource() },
 			func() *zap.Logger { return zap.NewNop() },
 			func() prometheus.Registerer { return prometheus.NewRegistry() },
 		),
@@ -306,7 +269,7 @@ func TestModuleValidates(t *testing.T) {
 // The first index update after start (a first run's first scan batch) is
 // applied at once; only later ones wait for MinInterval.
 func TestFirstUpdateNotDelayed(t *testing.T) {
-	src := newFakeSource()
+	src := indextest.NewSource()
 	tr, err := tree.New(tree.Params{
 		Source: src, Config: tree.DefaultConfig(), Logger: zaptest.NewLogger(t),
 		Registerer: prometheus.NewRegistry(), Options: tree.Options{MinInterval: time.Hour},
@@ -323,7 +286,7 @@ func TestFirstUpdateNotDelayed(t *testing.T) {
 		}
 	}()
 	<-tr.Swapped() // the first build
-	src.set(song("a.flac", "A", "One"))
+	src.Set(song("a.flac", "A", "One"))
 	wait(t, tr.Swapped(), "the first update's rebuild, despite MinInterval 1h")
 	if tr.Current().LookupPath("Artists/A/Al/01 One.flac") == nil {
 		t.Fatal("first update not in the tree")
