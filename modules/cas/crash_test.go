@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/cas"
 )
 
@@ -129,5 +130,5 @@ func TestKill9DuringFetchLeavesARepairableStore(t *testing.T) {
 		t.Fatalf("%d blobs and %d fill files on disk, %d entries", files, len(fills), n)
 	}
 	t.Logf("%d bytes of the interrupted fetches survived; integrity failures %v", kept,
-		metric(t, reg, "musicfs_cache_integrity_failures_total"))
+		promtest.Value(t, reg, "musicfs_cache_integrity_failures_total"))
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -19,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/origins"
 )
@@ -232,11 +230,6 @@ func fetchAll(t *testing.T, s *cas.Store, k cas.Key, o *fakeOrigin) {
 	}
 }
 
-func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	return promtest.Value(t, reg, name)
-}
-
 // entryFile returns the path of the only entry of the given kind (blobs/
 // or fill/).
 func entryFile(t *testing.T, s *cas.Store, dir, prefix string) string {
@@ -251,22 +244,4 @@ func entryFile(t *testing.T, s *cas.Store, dir, prefix string) string {
 		t.Fatalf("entries %q: want one with prefix %s", found, prefix)
 	}
 	return filepath.Join(dir, filepath.FromSlash(found[0]))
-}
-
-// flipByte inverts one byte of the file at path.
-func flipByte(t *testing.T, path string, off int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0xff
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
-	}
 }

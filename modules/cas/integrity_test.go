@@ -6,6 +6,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/musicfs/musicfs/internal/testing/faults"
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 )
 
 func TestDamagedFillBlockIsRefetched(t *testing.T) {
@@ -25,7 +28,7 @@ func TestDamagedFillBlockIsRefetched(t *testing.T) {
 			if _, err := r.ReadAt(p[:100], bs); err != nil {
 				t.Fatal(err)
 			}
-			flipByte(t, entryFile(t, s, s.Dir(), "fill/"), bs+50)
+			faults.FlipByte(t, entryFile(t, s, s.Dir(), "fill/"), bs+50)
 			o.offline.Store(offline)
 			calls := o.calls.Load()
 
@@ -45,7 +48,7 @@ func TestDamagedFillBlockIsRefetched(t *testing.T) {
 					t.Fatalf("%d origin reads for the refetch, want 1", o.calls.Load()-calls)
 				}
 			}
-			if got := metric(t, reg, "musicfs_cache_integrity_failures_total"); got != 1 {
+			if got := promtest.Value(t, reg, "musicfs_cache_integrity_failures_total"); got != 1 {
 				t.Fatalf("integrity failures = %v, want 1", got)
 			}
 			// Block 0 is intact and still served, online or not.
@@ -66,7 +69,7 @@ func TestDamagedBlobIsDroppedAndRefetched(t *testing.T) {
 			k := keyOf("nas", "whole.flac", data)
 			fetchAll(t, s, k, o)
 			mustReadAll(t, open(t, s, k, o), data) // verified
-			flipByte(t, entryFile(t, s, s.Dir(), "blobs/"), 3*bs+1)
+			faults.FlipByte(t, entryFile(t, s, s.Dir(), "blobs/"), 3*bs+1)
 			o.offline.Store(offline)
 
 			r := open(t, s, k, o)
@@ -84,7 +87,7 @@ func TestDamagedBlobIsDroppedAndRefetched(t *testing.T) {
 			} else if err != nil || !bytes.Equal(got, data) {
 				t.Fatalf("read after damage: %v, right bytes %v", err, bytes.Equal(got, data))
 			}
-			if got := metric(t, reg, "musicfs_cache_integrity_failures_total"); got != 1 {
+			if got := promtest.Value(t, reg, "musicfs_cache_integrity_failures_total"); got != 1 {
 				t.Fatalf("integrity failures = %v, want 1", got)
 			}
 			if !offline {
@@ -108,7 +111,7 @@ func TestBlobVerifiedOnFirstOpenAfterStart(t *testing.T) {
 
 	// Damage the blob and put its mtime back: only a full hash can tell.
 	path := entryFile(t, s, cfg.Dir, "blobs/")
-	flipByte(t, path, 10)
+	faults.FlipByte(t, path, 10)
 	if err := chtimes(path, mtime); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +120,7 @@ func TestBlobVerifiedOnFirstOpenAfterStart(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("read: %v", err)
 	}
-	if metric(t, reg, "musicfs_cache_integrity_failures_total") != 1 {
+	if promtest.Value(t, reg, "musicfs_cache_integrity_failures_total") != 1 {
 		t.Fatal("damage not detected")
 	}
 }
@@ -129,12 +132,12 @@ func TestScrubDropsDamagedBlob(t *testing.T) {
 	k := keyOf("nas", "scrubbed", data)
 	fetchAll(t, s, k, newOrigin(data))
 	stop(t, s)
-	flipByte(t, entryFile(t, s, cfg.Dir, "blobs/"), 5*bs)
+	faults.FlipByte(t, entryFile(t, s, cfg.Dir, "blobs/"), 5*bs)
 
 	cfg.ScrubRate = 1 << 30
 	s2, reg := startStore(t, cfg)
 	deadline := time.Now().Add(10 * time.Second)
-	for metric(t, reg, "musicfs_cache_integrity_failures_total") == 0 {
+	for promtest.Value(t, reg, "musicfs_cache_integrity_failures_total") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("scrub did not find the damaged blob")
 		}
@@ -161,7 +164,7 @@ func TestScrubKeepsIntactBlobs(t *testing.T) {
 	o.offline.Store(true)
 	// The scrub and the first open both hash it; neither finds a fault.
 	mustReadAll(t, open(t, s2, k, o), data)
-	if metric(t, reg, "musicfs_cache_integrity_failures_total") != 0 {
+	if promtest.Value(t, reg, "musicfs_cache_integrity_failures_total") != 0 {
 		t.Fatal("intact blob reported damaged")
 	}
 }
@@ -183,7 +186,7 @@ func TestBlobDamagedWhileOpenIsNotServed(t *testing.T) {
 			if _, err := r.ReadAt(p, 0); err != nil { // warm
 				t.Fatal(err)
 			}
-			flipByte(t, entryFile(t, s, s.Dir(), "blobs/"), bs+5)
+			faults.FlipByte(t, entryFile(t, s, s.Dir(), "blobs/"), bs+5)
 			o.offline.Store(offline)
 
 			n, err := r.ReadAt(p, bs)
@@ -193,7 +196,7 @@ func TestBlobDamagedWhileOpenIsNotServed(t *testing.T) {
 			if offline == (err == nil) {
 				t.Fatalf("read after damage: %d, %v", n, err)
 			}
-			if got := metric(t, reg, "musicfs_cache_integrity_failures_total"); got != 1 {
+			if got := promtest.Value(t, reg, "musicfs_cache_integrity_failures_total"); got != 1 {
 				t.Fatalf("integrity failures = %v, want 1", got)
 			}
 		})
@@ -215,7 +218,7 @@ func TestBlobTouchedWhileOpenIsKept(t *testing.T) {
 	}
 	o.offline.Store(true)
 	mustReadAll(t, r, data)
-	if got := metric(t, reg, "musicfs_cache_integrity_failures_total"); got != 0 {
+	if got := promtest.Value(t, reg, "musicfs_cache_integrity_failures_total"); got != 0 {
 		t.Fatalf("integrity failures = %v, want 0", got)
 	}
 	if _, complete := s.Cached(k); !complete {
@@ -244,7 +247,7 @@ func TestCloseRacingReadKeepsGoodBlock(t *testing.T) {
 		wg.Go(func() { _, _ = r.ReadAt(p, int64(i%2)*bs) })
 		wg.Go(func() { r.Close() })
 		wg.Wait()
-		if got := metric(t, reg, "musicfs_cache_integrity_failures_total"); got != 0 {
+		if got := promtest.Value(t, reg, "musicfs_cache_integrity_failures_total"); got != 0 {
 			t.Fatalf("integrity failures = %v after Close raced reads of intact blocks", got)
 		}
 	}

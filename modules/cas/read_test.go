@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/cas"
 )
 
@@ -27,7 +28,7 @@ func TestReadFetchesOnceThenServesFromCache(t *testing.T) {
 	if got := o.calls.Load(); got != 11 {
 		t.Fatalf("origin reads = %d, want 11 (one per block)", got)
 	}
-	if got := metric(t, reg, "musicfs_origin_read_bytes_total"); got != float64(len(data)) {
+	if got := promtest.Value(t, reg, "musicfs_origin_read_bytes_total"); got != float64(len(data)) {
 		t.Fatalf("origin bytes = %v, want %d", got, len(data))
 	}
 	fetchAll(t, s, k, o) // waits for the blob
@@ -38,7 +39,7 @@ func TestReadFetchesOnceThenServesFromCache(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	hits, hitBytes := metric(t, reg, "musicfs_cache_hits_total"), metric(t, reg, "musicfs_cache_hit_bytes_total")
+	hits, hitBytes := promtest.Value(t, reg, "musicfs_cache_hits_total"), promtest.Value(t, reg, "musicfs_cache_hit_bytes_total")
 	o.offline.Store(true) // a cached track needs no origin
 	r2 := open(t, s, k, o)
 	f, ok := r2.Blob()
@@ -52,18 +53,18 @@ func TestReadFetchesOnceThenServesFromCache(t *testing.T) {
 	if o.calls.Load() != 11 || o.opens.Load() != 1 {
 		t.Fatalf("second play: %d origin reads, %d opens; want 11, 1", o.calls.Load(), o.opens.Load())
 	}
-	if got, want := metric(t, reg, "musicfs_cache_hits_total")-hits, float64((len(data)+999)/1000); got != want {
+	if got, want := promtest.Value(t, reg, "musicfs_cache_hits_total")-hits, float64((len(data)+999)/1000); got != want {
 		t.Fatalf("hits = %v, want %v (one per 1000-byte read)", got, want)
 	}
-	if got := metric(t, reg, "musicfs_cache_hit_bytes_total") - hitBytes; got != float64(len(data)) {
+	if got := promtest.Value(t, reg, "musicfs_cache_hit_bytes_total") - hitBytes; got != float64(len(data)) {
 		t.Fatalf("hit bytes = %v, want %d", got, len(data))
 	}
 	// The first play's bytes: those of each read that came with the block it
 	// fetched are misses; the rest of a fetched block served later are hits.
-	if miss := metric(t, reg, "musicfs_cache_miss_bytes_total"); miss == 0 || miss+hitBytes != float64(len(data)) {
+	if miss := promtest.Value(t, reg, "musicfs_cache_miss_bytes_total"); miss == 0 || miss+hitBytes != float64(len(data)) {
 		t.Fatalf("first play: miss bytes %v + hit bytes %v, want %d", miss, hitBytes, len(data))
 	}
-	if got, want := metric(t, reg, "musicfs_cache_bytes"), float64(s.Usage()); got != want || got < float64(len(data)) {
+	if got, want := promtest.Value(t, reg, "musicfs_cache_bytes"), float64(s.Usage()); got != want || got < float64(len(data)) {
 		t.Fatalf("cache bytes gauge = %v, usage %v, data %d", got, want, len(data))
 	}
 }

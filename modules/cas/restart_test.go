@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/cas"
 )
 
@@ -49,7 +50,7 @@ func TestRestartKeepsBlobsAndBlocks(t *testing.T) {
 	if n, err := open(t, s2, kp, off).ReadAt(p, 2*bs); err != nil || !bytes.Equal(p[:n], part[2*bs:5*bs]) {
 		t.Fatalf("present blocks after restart: %d, %v", n, err)
 	}
-	if metric(t, reg, "musicfs_cache_integrity_failures_total") != 0 {
+	if promtest.Value(t, reg, "musicfs_cache_integrity_failures_total") != 0 {
 		t.Fatal("integrity failures after a clean restart")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/cas"
 )
 
@@ -41,7 +42,7 @@ func TestNoRoomServesUncached(t *testing.T) {
 	if got := sp.calls.Load(); got != 14 {
 		t.Fatalf("MakeRoom called %d times, want 14 (twice per block)", got)
 	}
-	if got := metric(t, reg, "musicfs_cache_store_failures_total"); got != 7 {
+	if got := promtest.Value(t, reg, "musicfs_cache_store_failures_total"); got != 7 {
 		t.Fatalf("store failures = %v, want 7", got)
 	}
 	if err := s.Fetch(t.Context(), k, o.open, 0, k.Size); !errors.Is(err, cas.ErrNoSpace) {
@@ -84,7 +85,7 @@ func TestDiskFullServesUncached(t *testing.T) {
 	data := content(32, 64*bs) // 256 KiB: four times the filesystem
 	k := keyOf("nas", "big", data)
 	mustReadAll(t, open(t, s, k, newOrigin(data)), data)
-	if metric(t, reg, "musicfs_cache_store_failures_total") == 0 {
+	if promtest.Value(t, reg, "musicfs_cache_store_failures_total") == 0 {
 		t.Fatal("no store failure on a full disk")
 	}
 	// What was stored is served from the cache; the rest from the origin.
@@ -173,7 +174,7 @@ func TestENOSPCAsksTheSpaceToReclaim(t *testing.T) {
 	if present, _ := s.Cached(k); present != k.Size {
 		t.Fatalf("present %d of %d after reclaiming", present, k.Size)
 	}
-	if got := metric(t, reg, "musicfs_cache_store_failures_total"); got != 0 {
+	if got := promtest.Value(t, reg, "musicfs_cache_store_failures_total"); got != 0 {
 		t.Fatalf("store failures = %v, want 0", got)
 	}
 }

@@ -242,35 +242,3 @@ func none[T any](t *testing.T, ch <-chan T, what string) {
 	case <-time.After(50 * time.Millisecond):
 	}
 }
-
-// counter reads the counter name with the given label pairs from reg.
-func counter(t *testing.T, reg prometheus.Gatherer, name string, labels ...string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			for i := 0; i+1 < len(labels); i += 2 {
-				found := false
-				for _, lp := range m.GetLabel() {
-					if lp.GetName() == labels[i] && lp.GetValue() == labels[i+1] {
-						found = true
-					}
-				}
-				if !found {
-					continue metrics
-				}
-			}
-			return m.GetCounter().GetValue()
-		}
-		return 0
-	}
-	t.Fatalf("metric %s not registered", name)
-	return 0
-}

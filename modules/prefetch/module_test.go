@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/musicfs/musicfs/internal/testing/indextest"
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/prefetch"
@@ -46,7 +47,7 @@ func TestModule(t *testing.T) {
 	wait(t, f.started, "read-ahead")
 	s.Close()
 	app.RequireStop()
-	if got := counter(t, reg, "musicfs_prefetch_requests_total", "kind", "next"); got != 1 {
+	if got := promtest.Value(t, reg, "musicfs_prefetch_requests_total", "kind", "next"); got != 1 {
 		t.Errorf("requests{next} = %v", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/prefetch"
 )
@@ -125,7 +126,7 @@ func TestOpenedFetchesHeadsOfNextTracks(t *testing.T) {
 			if got := untilSentinel(t, h.f); !slices.Equal(got, tc.want) {
 				t.Fatalf("fetched %q, want %q", got, tc.want)
 			}
-			if got, want := counter(t, h.reg, "musicfs_prefetch_requests_total", "kind", "next"), float64(len(tc.want)+1); got != want {
+			if got, want := promtest.Value(t, h.reg, "musicfs_prefetch_requests_total", "kind", "next"), float64(len(tc.want)+1); got != want {
 				t.Errorf("requests{next} = %v, want %v", got, want)
 			}
 		})
@@ -211,10 +212,10 @@ func TestReadAheadRequestsEachRangeOnce(t *testing.T) {
 		t.Fatalf("unexpected request %v", c)
 	}
 	wait(t, f.ended, "the last request")
-	if got := counter(t, h.reg, "musicfs_prefetch_requests_total", "kind", "readahead"); got != float64(total+1) {
+	if got := promtest.Value(t, h.reg, "musicfs_prefetch_requests_total", "kind", "readahead"); got != float64(total+1) {
 		t.Errorf("requests{readahead} = %v, want %v", got, total+1)
 	}
-	if got := counter(t, h.reg, "musicfs_prefetch_bytes_total"); got != float64(bytes+MiB/2) {
+	if got := promtest.Value(t, h.reg, "musicfs_prefetch_bytes_total"); got != float64(bytes+MiB/2) {
 		t.Errorf("bytes = %v, want %v", got, bytes+MiB/2)
 	}
 }
@@ -278,7 +279,7 @@ func TestCloseCancelsTheSessionsWork(t *testing.T) {
 	}
 	s.Read(MiB, MiB) // no effect after Close
 	none(t, f.started, "fetch")
-	if got := counter(t, h.reg, "musicfs_prefetch_errors_total"); got != 0 {
+	if got := promtest.Value(t, h.reg, "musicfs_prefetch_errors_total"); got != 0 {
 		t.Errorf("errors = %v; a cancelled fetch is no error", got)
 	}
 }
@@ -350,10 +351,10 @@ func TestFetchErrorsAreCountedLoggedQuietlyAndNotRetried(t *testing.T) {
 		t.Fatalf("fetch %v, want the chunk at 3 MiB only", c)
 	}
 	none(t, f.started, "retry")
-	if got := counter(t, h.reg, "musicfs_prefetch_errors_total"); got != 5 {
+	if got := promtest.Value(t, h.reg, "musicfs_prefetch_errors_total"); got != 5 {
 		t.Errorf("errors = %v, want 5", got)
 	}
-	if got := counter(t, h.reg, "musicfs_prefetch_bytes_total"); got != 0 {
+	if got := promtest.Value(t, h.reg, "musicfs_prefetch_bytes_total"); got != 0 {
 		t.Errorf("bytes = %v, want 0", got)
 	}
 	if n := h.logs.FilterLevelExact(zapcore.DebugLevel).FilterMessage("prefetch failed").Len(); n != 5 {
@@ -402,7 +403,7 @@ func TestFullQueueDropsTheOldestRequests(t *testing.T) {
 		t.Fatalf("ran chunks %v, want the newest %v", got, want)
 	}
 	none(t, f.started, "dropped request")
-	if got := counter(t, h.reg, "musicfs_prefetch_dropped_total"); got != 60 {
+	if got := promtest.Value(t, h.reg, "musicfs_prefetch_dropped_total"); got != 60 {
 		t.Errorf("dropped = %v, want 60", got)
 	}
 	// Dropped ranges were never fetched, so a later read asks again.

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/musicfs/musicfs/internal/testing/indextest"
+	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -84,7 +85,7 @@ func TestModuleRebuildsOnUpdate(t *testing.T) {
 		t.Fatal("first snapshot lacks the track")
 	}
 	wait(t, h.tree.Swapped(), "first swap signal")
-	if got := value(t, h.reg, "musicfs_tracks"); got != 1 {
+	if got := promtest.Value(t, h.reg, "musicfs_tracks"); got != 1 {
 		t.Fatalf("musicfs_tracks = %v", got)
 	}
 
@@ -97,10 +98,10 @@ func TestModuleRebuildsOnUpdate(t *testing.T) {
 	if s1.LookupPath("Artists/B") != nil {
 		t.Fatal("the old snapshot changed")
 	}
-	if got := value(t, h.reg, "musicfs_tracks"); got != 2 {
+	if got := promtest.Value(t, h.reg, "musicfs_tracks"); got != 2 {
 		t.Fatalf("musicfs_tracks = %v", got)
 	}
-	if got := value(t, h.reg, "musicfs_tree_nodes"); got != float64(s2.Len()) {
+	if got := promtest.Value(t, h.reg, "musicfs_tree_nodes"); got != float64(s2.Len()) {
 		t.Fatalf("musicfs_tree_nodes = %v, want %d", got, s2.Len())
 	}
 	if h.logs.FilterMessage("tree rebuilt").FilterField(zap.Int("tracks", 2)).Len() != 1 {
@@ -110,22 +111,6 @@ func TestModuleRebuildsOnUpdate(t *testing.T) {
 }
 
 // value reads a gauge or counter without labels from reg.
-func value(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
-			m := mf.GetMetric()[0]
-			return m.GetGauge().GetValue() + m.GetCounter().GetValue()
-		}
-	}
-	t.Fatalf("metric %s not registered", name)
-	return 0
-}
-
 func TestModuleRebuildPanicKeepsOldSnapshot(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	src := indextest.NewSource(song("a.flac", "A", "One"))
@@ -163,7 +148,7 @@ func TestModuleRebuildPanicKeepsOldSnapshot(t *testing.T) {
 	if h.tree.Current() != old {
 		t.Fatal("snapshot replaced by a panicking rebuild")
 	}
-	if got := value(t, h.reg, "musicfs_tree_rebuild_panics_total"); got != 1 {
+	if got := promtest.Value(t, h.reg, "musicfs_tree_rebuild_panics_total"); got != 1 {
 		t.Fatalf("panics counter = %v", got)
 	}
 	entry := h.logs.FilterLevelExact(zapcore.ErrorLevel).All()[0]
@@ -204,7 +189,7 @@ func TestModuleFirstBuildPanicStartsEmpty(t *testing.T) {
 	if strings.Join(names, ",") != "Albums,Artists,Genres,Origins,Years" || s.Tracks() != 0 {
 		t.Fatalf("empty snapshot has %q", names)
 	}
-	if got := value(t, h.reg, "musicfs_tree_rebuild_panics_total"); got != 1 {
+	if got := promtest.Value(t, h.reg, "musicfs_tree_rebuild_panics_total"); got != 1 {
 		t.Fatalf("panics counter = %v", got)
 	}
 	wait(t, h.tree.Swapped(), "first swap signal")

@@ -95,7 +95,7 @@ func (d *daemon) waitTree(tb testing.TB, dir string, n int, timeout time.Duratio
 	got := -1
 	mounttest.Eventually(tb, timeout, "all tracks in "+dir, func() bool {
 		var err error
-		got, err = countFiles(d.path(dir))
+		got, err = mounttest.CountFiles(d.path(dir))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			tb.Logf("count files in %s: %v", dir, err)
 		}
@@ -112,19 +112,4 @@ func (d *daemon) alive(tb testing.TB) bool {
 	default:
 		return true
 	}
-}
-
-// countFiles counts the regular files under dir.
-func countFiles(dir string) (int, error) {
-	n := 0
-	err := filepath.WalkDir(dir, func(_ string, de fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if de.Type().IsRegular() {
-			n++
-		}
-		return nil
-	})
-	return n, err
 }

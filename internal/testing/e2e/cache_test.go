@@ -134,23 +134,6 @@ func settled(t *testing.T, d *daemon) []string {
 	return cacheFiles(t, d, "blobs")
 }
 
-func flipByte(t *testing.T, p string, off int64) {
-	t.Helper()
-	f, err := os.OpenFile(p, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0xff
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A slow origin (20 ms per read, 4 MB/s): the first play is byte-identical;
 // after a restart (no page cache left) the second play reads nothing from
 // the origin.
@@ -225,7 +208,7 @@ func TestCacheCorruption(t *testing.T) {
 	if len(blobs) != 1 {
 		t.Fatalf("after one full play: blobs %q, want one", blobs)
 	}
-	flipByte(t, blobs[0], 1000)
+	faults.FlipByte(t, blobs[0], 1000)
 	mustPlay(t, d, rels[0])
 	failures := promtest.Value(t, d.Registry, "musicfs_cache_integrity_failures_total")
 	if failures < 1 {
@@ -247,7 +230,7 @@ func TestCacheCorruption(t *testing.T) {
 	if len(fills) != 1 {
 		t.Fatalf("after half a play: fill files %q, want one", fills)
 	}
-	flipByte(t, fills[0], 10)
+	faults.FlipByte(t, fills[0], 10)
 	mustPlay(t, d, rels[1])
 	if n := promtest.Value(t, d.Registry, "musicfs_cache_integrity_failures_total"); n <= failures {
 		t.Fatal("a corrupt fill block was not counted")
@@ -256,7 +239,7 @@ func TestCacheCorruption(t *testing.T) {
 	// Corrupt again with the origin gone: an error, never wrong bytes.
 	blobs = settled(t, d)
 	for _, b := range blobs {
-		flipByte(t, b, 5000)
+		faults.FlipByte(t, b, 5000)
 	}
 	f.SetOffline(true)
 	for _, rel := range rels {
@@ -402,6 +385,30 @@ func TestCacheDiskFull(t *testing.T) {
 	}
 }
 
+// passThrough opens the virtual path p once its open is handed to the
+// kernel. The kernel tells the daemon of closes asynchronously, and until
+// the daemon has heard of the last page-cache open (a play of the partial
+// track) it must not pass the file through, so the first opens after a
+// track completes may still be served by the daemon.
+func passThrough(t *testing.T, d *daemon, p string) *os.File {
+	t.Helper()
+	var f *os.File
+	mounttest.Eventually(t, 5*time.Second, p+" passed through", func() bool {
+		before := promtest.Value(t, d.Registry, "musicfs_fuse_passthrough_opens_total")
+		g, err := os.OpenFile(d.Path(p), os.O_RDONLY|syscall.O_DIRECT, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if promtest.Value(t, d.Registry, "musicfs_fuse_passthrough_opens_total") > before {
+			f = g
+			return true
+		}
+		g.Close()
+		return false
+	})
+	return f
+}
+
 // A complete cached file is handed to the kernel (passthrough) when it is
 // opened, and the kernel then reads it without the daemon; with passthrough
 // off, the daemon serves it, with the same bytes.
@@ -413,6 +420,9 @@ func TestCachePassthrough(t *testing.T) {
 				fx.Decorate(func(c fusefs.Config) fusefs.Config { c.NoPassthrough = off; return c }))
 			mustPlay(t, d, rels[0])
 			settled(t, d)
+			if !off {
+				passThrough(t, d, "Origins/lib/"+rels[0]).Close()
+			}
 			served := promtest.Value(t, d.Registry, "musicfs_cache_hit_bytes_total")
 			mustPlay(t, d, rels[0])
 			opens := promtest.Value(t, d.Registry, "musicfs_fuse_passthrough_opens_total")
@@ -530,14 +540,8 @@ func TestPassthroughNeverServesAStaleCopy(t *testing.T) {
 			vp := d.Path("Origins/lib/" + rels[0])
 			mustPlay(t, d, rels[0])
 			blobs := settled(t, d)
-			held, err := os.OpenFile(vp, os.O_RDONLY|syscall.O_DIRECT, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			held := passThrough(t, d, "Origins/lib/"+rels[0])
 			defer held.Close()
-			if promtest.Value(t, d.Registry, "musicfs_fuse_passthrough_opens_total") == 0 {
-				t.Fatal("the complete track was not passed through")
-			}
 			p := filepath.Join(lib, rels[0])
 			want := readFile(t, p)
 			switch tc {
@@ -554,7 +558,7 @@ func TestPassthroughNeverServesAStaleCopy(t *testing.T) {
 					return n != nil && n.ModTime().Equal(fi.ModTime())
 				})
 			case "blob damaged":
-				flipByte(t, blobs[0], 1000)
+				faults.FlipByte(t, blobs[0], 1000)
 				if got, err := play(vp); err == nil || !bytes.Equal(got, want[:len(got)]) {
 					t.Fatalf("open while the damaged copy is held: %v, %d bytes; want an error and no wrong bytes", err, len(got))
 				}
@@ -583,14 +587,8 @@ func TestPrefetchAfterAPassedThroughTrack(t *testing.T) {
 	settled(t, d)
 	d.Restart(t, flaky(&f)) // prefetch on again; the first track is a blob
 	f.Reset()
-	held, err := os.Open(d.Path("Origins/lib/" + rels[0]))
-	if err != nil {
-		t.Fatal(err)
-	}
+	held := passThrough(t, d, "Origins/lib/"+rels[0])
 	defer held.Close()
-	if promtest.Value(t, d.Registry, "musicfs_fuse_passthrough_opens_total") == 0 {
-		t.Fatal("the cached track was not passed through")
-	}
 	mounttest.Eventually(t, 10*time.Second, "the next track's head fetched", func() bool {
 		return f.BytesOf(rels[1]) >= 2<<20
 	})

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,7 +115,7 @@ func TestKill9DuringFirstScan(t *testing.T) {
 	}
 	mp, _, _, args := persistentArgs(t, lib)
 	count := func() int {
-		n, err := countRegular(filepath.Join(mp, "Origins/lib"))
+		n, err := mounttest.CountFiles(filepath.Join(mp, "Origins/lib"))
 		if err != nil {
 			return -1
 		}
@@ -142,7 +141,7 @@ func TestKill9DuringFirstScan(t *testing.T) {
 	}
 	mounttest.Eventually(t, 60*time.Second, "the scan to finish", func() bool { return count() == tracks })
 	// No duplicates: every track once under Artists/, none with a collision suffix.
-	artists, err := countRegular(filepath.Join(mp, "Artists"))
+	artists, err := mounttest.CountFiles(filepath.Join(mp, "Artists"))
 	if err != nil || artists != tracks {
 		t.Fatalf("Artists/ holds %d tracks (%v), want %d", artists, err, tracks)
 	}
@@ -154,22 +153,4 @@ func TestKill9DuringFirstScan(t *testing.T) {
 	}
 	t.Logf("%d of %d files indexed at the kill; the restart listed them at once", before, tracks)
 	stop(t, second)
-}
-
-// countRegular counts the regular files under dir.
-func countRegular(dir string) (int, error) {
-	n := 0
-	err := filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if fi.Mode().IsRegular() {
-			n++
-		}
-		return nil
-	})
-	if err != nil {
-		return n, fmt.Errorf("count files in %s: %w", dir, err)
-	}
-	return n, nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/musicfs/musicfs/modules/origins"
@@ -167,4 +169,23 @@ func (ff *flakyFile) ReadAt(p []byte, off int64) (int, error) {
 	f.bytes.Add(int64(n))
 	ff.count.Add(int64(n))
 	return n, err
+}
+
+// FlipByte inverts the byte at off of the file at path, as bit rot or a
+// stray write would.
+func FlipByte(tb testing.TB, path string, off int64) {
+	tb.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, off); err != nil {
+		tb.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b, off); err != nil {
+		tb.Fatal(err)
+	}
 }

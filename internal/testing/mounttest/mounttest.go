@@ -5,6 +5,8 @@ package mounttest
 import (
 	"bufio"
 	"context"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,4 +149,22 @@ func Binary(t testing.TB) string {
 		t.Fatalf("build musicfs: %v\n%s", buildErr, buildOut)
 	}
 	return binPath
+}
+
+// CountFiles counts the regular files under dir.
+func CountFiles(dir string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if de.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("count files in %s: %w", dir, err)
+	}
+	return n, nil
 }
