@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/musicfs/musicfs/internal/supervise"
 	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -135,13 +135,13 @@ func New(p Params) (*Cache, error) {
 func (c *Cache) Start(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	c.wg.Go(func() { c.supervise(ctx, "limit check", c.checkLoop) })
+	c.wg.Go(func() { supervise.Loop(c.log, "limit check", ctx.Done(), func() { c.checkLoop(ctx) }) })
 	if c.pins != nil && c.tree != nil {
 		w := c.newPinWorker()
 		// Resolved before Start returns, so that MakeRoom spares the pins
 		// from the first write on.
-		c.safely("pin resolution", func() { w.refresh() })
-		c.wg.Go(func() { c.supervise(ctx, "pin worker", w.run) })
+		supervise.Protect(c.log, "pin resolution", func() { w.refresh() })
+		c.wg.Go(func() { supervise.Loop(c.log, "pin worker", ctx.Done(), func() { w.run(ctx) }) })
 	}
 	return nil
 }
@@ -160,37 +160,6 @@ func (c *Cache) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("stop cache workers: %w", ctx.Err())
 	}
-}
-
-// supervise runs a background task until ctx is done, restarting it with
-// backoff if it panics.
-func (c *Cache) supervise(ctx context.Context, name string, run func(context.Context)) {
-	delay := time.Second
-	for ctx.Err() == nil {
-		if !c.safely(name, func() { run(ctx) }) {
-			return // returned normally: ctx is done
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		delay = min(2*delay, time.Minute)
-	}
-}
-
-// safely runs fn and reports whether it panicked, after logging the panic.
-func (c *Cache) safely(name string, fn func()) (panicked bool) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.log.Error(name+" panicked", zap.Any("panic", r), zap.String("stack", string(debug.Stack())))
-			panicked = true
-		}
-	}()
-	fn()
-	return false
 }
 
 // MakeRoom evicts least recently used entries, never pinned or in-use ones,

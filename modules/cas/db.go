@@ -12,6 +12,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 	"go.uber.org/zap"
+
+	"github.com/musicfs/musicfs/internal/supervise"
 )
 
 type boltTx = bolt.Tx
@@ -49,7 +51,7 @@ func (s *Store) enqueue(op func(*bolt.Tx) error) {
 // data: Start reconciles manifests with files.
 func (s *Store) writeLoop() {
 	defer close(s.writeDone)
-	s.supervise("write cache manifests", s.q.stop, func() {
+	supervise.Loop(s.log, "write cache manifests", s.q.stop, func() {
 		for {
 			select {
 			case <-s.q.wake:
@@ -59,7 +61,7 @@ func (s *Store) writeLoop() {
 			}
 		}
 	})
-	s.protect("write cache manifests", s.applyQueued)
+	supervise.Protect(s.log, "write cache manifests", s.applyQueued)
 }
 
 func (s *Store) applyQueued() {

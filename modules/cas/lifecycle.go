@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
+
+	"github.com/musicfs/musicfs/internal/supervise"
 )
 
 // accessFlushInterval is how often last-access times are persisted besides
@@ -46,13 +47,13 @@ func (s *Store) Start(context.Context) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.supervise("flush access times", s.ctx.Done(), s.maintain)
+		supervise.Loop(s.log, "flush access times", s.ctx.Done(), s.maintain)
 	}()
 	if s.cfg.ScrubRate > 0 {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.supervise("scrub", s.ctx.Done(), s.scrubLoop)
+			supervise.Loop(s.log, "scrub", s.ctx.Done(), s.scrubLoop)
 		}()
 	}
 	ntracks, nblobs := len(s.tracks), len(s.blobs)
@@ -95,36 +96,6 @@ func (s *Store) Stop(ctx context.Context) error {
 		return fmt.Errorf("close cache manifest database: %w", err)
 	}
 	return nil
-}
-
-// supervise runs loop until it returns, restarting it after a panic: a
-// bug, or a damaged database making bbolt panic, must not take the daemon
-// down. Restarts back off from a second to a minute; done ends the wait.
-func (s *Store) supervise(name string, done <-chan struct{}, loop func()) {
-	backoff := time.Second
-	for !s.protect(name, loop) {
-		t := time.NewTimer(backoff)
-		select {
-		case <-done:
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		backoff = min(2*backoff, time.Minute)
-	}
-}
-
-// protect runs fn and reports whether it returned; a panic is logged with
-// its stack.
-func (s *Store) protect(name string, fn func()) (returned bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			s.log.Error("cache background task panicked; restarting it", zap.String("task", name),
-				zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
-		}
-	}()
-	fn()
-	return true
 }
 
 // maintain persists last-access times periodically.
