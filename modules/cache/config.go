@@ -29,17 +29,6 @@ type Config struct {
 	Uncached []string
 }
 
-// Defaults, as in configs/musicfs.yaml.
-const (
-	DefaultMaxSize        = 20 << 30
-	DefaultMinFreePercent = 5
-)
-
-// DefaultConfig returns the configuration used when nothing is configured.
-func DefaultConfig() Config {
-	return Config{Dir: "/var/cache/musicfs", MaxSize: DefaultMaxSize, MinFreePercent: DefaultMinFreePercent}
-}
-
 // Validate checks the configuration; errors name the full key.
 func (c Config) Validate() error {
 	switch {
