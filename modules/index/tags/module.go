@@ -1,0 +1,4 @@
+package tags
+
+// readModule reads the title of a tracker module. (Not written yet.)
+func (f *file) readModule(off int64) {}

@@ -1,0 +1,4 @@
+package tags
+
+// readRIFF reads RIFF/WAVE: the id3 chunk and LIST/INFO. (Not written yet.)
+func (f *file) readRIFF(off int64) {}
