@@ -21,7 +21,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg.Mountpoint = filepath.Join(dir, "mnt")
-	cfg.Origins[0].Path = dir
+	cfg.Origins[0].Path = t.TempDir()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("example config does not validate: %v", err)
 	}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/confmap"
@@ -94,9 +96,13 @@ func Load(args, environ []string) (*Config, error) {
 	return &cfg, nil
 }
 
+// maxConfigSize bounds the config file: anything larger is not a config
+// file, and reading it must not take the daemon's memory or time.
+const maxConfigSize = 1 << 20
+
 // readYAML reads and parses a config file into a normalised map.
 func readYAML(path string) (m map[string]any, err error) {
-	b, err := os.ReadFile(path)
+	b, err := readConfigFile(path)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return nil, pe.Err // the caller names the file
@@ -116,6 +122,36 @@ func readYAML(path string) (m map[string]any, err error) {
 		return nil, err
 	}
 	return normaliseLayer(raw), nil
+}
+
+// readConfigFile reads path if it is a regular file of at most
+// maxConfigSize bytes. O_NONBLOCK: opening a FIFO must not wait for a
+// writer; a device such as /dev/zero is refused before any read.
+func readConfigFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	if fi.Size() > maxConfigSize {
+		return nil, fmt.Errorf("larger than 1 MiB (%d bytes)", fi.Size())
+	}
+	// The size may change under us: the limit holds whatever it says.
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxConfigSize {
+		return nil, errors.New("larger than 1 MiB")
+	}
+	return b, nil
 }
 
 // readEnv returns the MUSICFS_ variables as a nested map, and which variable

@@ -288,6 +288,8 @@ func TestLoadUsage(t *testing.T) {
 		{"bad bool", []string{"--allow-other=perhaps"}, []string{"invalid boolean value", "allow-other"}},
 		{"positional", []string{"--mountpoint", "/m", "extra"}, []string{`unexpected argument "extra"`, "Usage: musicfs"}},
 		{"missing file", []string{"--config", "/nonexistent/musicfs.yaml"}, []string{"--config /nonexistent/musicfs.yaml: no such file or directory"}},
+		{"device", []string{"--config", "/dev/zero"}, []string{"--config /dev/zero: not a regular file"}},
+		{"directory", []string{"--config", "/"}, []string{"--config /: not a regular file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,6 +37,7 @@ func TestValidate(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	missing := filepath.Join(t.TempDir(), "missing")
 	tests := []struct {
 		name   string
 		mutate func(*Config)
@@ -66,6 +67,15 @@ func TestValidate(t *testing.T) {
 		{"log format", func(c *Config) { c.Log.Format = "text" }, []string{`log.format: "text" must be console or json`}},
 		{"log level", func(c *Config) { c.Log.Level = "loud" }, []string{`log.level: "loud" must be one of`}},
 		{"metrics listen", func(c *Config) { c.Metrics.Listen = "9478" }, []string{`metrics.listen: "9478" must be host:port`}},
+		{"mountpoint parent missing", func(c *Config) { c.Mountpoint = filepath.Join(missing, "music") }, []string{"mountpoint: parent directory " + missing + " does not exist"}},
+		{"mountpoint a file", func(c *Config) { c.Mountpoint = file }, []string{"mountpoint: " + file + " is not a directory"}},
+		{"mountpoint under a file", func(c *Config) { c.Mountpoint = filepath.Join(file, "m") }, []string{"mountpoint: " + file + " is not a directory"}},
+		{"state dir a file", func(c *Config) { c.StateDir = file }, []string{"state_dir: " + file + " is not a directory"}},
+		{"cache dir under a file", func(c *Config) { c.Cache.Dir = filepath.Join(file, "a", "b") }, []string{"cache.dir: " + filepath.Join(file, "a", "b") + " cannot be created: " + file + " is not a directory"}},
+		{"cache dir in the mountpoint", func(c *Config) { c.Cache.Dir = filepath.Join(c.Mountpoint, "cache") }, []string{"mnt/cache is inside the mountpoint"}},
+		{"state dir is the mountpoint", func(c *Config) { c.StateDir = c.Mountpoint }, []string{"mnt is inside the mountpoint"}},
+		{"origin in the mountpoint", func(c *Config) { c.Origins[1].Path = filepath.Join(c.Mountpoint, "b") }, []string{"mnt/b is inside the mountpoint"}},
+		{"mountpoint in an origin", func(c *Config) { c.Mountpoint = filepath.Join(c.Origins[0].Path, "m") }, []string{"a/m is inside origins[0].path"}},
 		{"every problem at once", func(c *Config) {
 			c.Mountpoint, c.Origins, c.Log.Format, c.ReadTimeout = "", nil, "xml", 0
 		}, []string{"mountpoint: required", "origins: at least one", "log.format:", "read_timeout:"}},
