@@ -46,6 +46,7 @@ func Options(cfg *config.Config) fx.Option {
 		fx.Module("scan-after-ready", fx.Invoke(registerScanAfterReady)),
 		fx.Provide(
 			func(f *fusefs.FS) notify.Prober { return f },
+			func(ix *index.Index) fusefs.OfflineOrigins { return ix },
 			func(s *cas.Store) cache.Store { return s },
 			func(s *cas.Store) prefetch.Fetcher { return s },
 			newStatus,

@@ -45,6 +45,7 @@ type FS struct {
 	store    *cas.Store           // nil: no cache
 	prefetch *prefetch.Prefetcher // nil: no prefetching
 	uncached map[string]bool      // origins that bypass the cache
+	offline  OfflineOrigins       // nil: only the origins' own health counts
 	backing  backing              // which cached file each inode passed through
 	// passthroughRefused is set once the kernel refused a backing file;
 	// from then on the daemon serves cached files itself.
@@ -85,6 +86,7 @@ func New(p Params) (*FS, error) {
 		store:      p.Store,
 		prefetch:   p.Prefetch,
 		uncached:   uncached,
+		offline:    p.Offline,
 		errLog:     errLog{every: errLogEvery, now: time.Now},
 		metrics:    m,
 		shutdowner: p.Shutdowner,

@@ -40,4 +40,13 @@ type Params struct {
 	Store *cas.Store `optional:"true"`
 	// Prefetch keeps what a player reads next warm in the cache.
 	Prefetch *prefetch.Prefetcher `optional:"true"`
+	// Offline names the origins the index treats as offline although their
+	// root answers (it looks empty, or is no longer the mount point it
+	// was): a file missing there is an I/O error, not a deleted file.
+	Offline OfflineOrigins `optional:"true"`
+}
+
+// OfflineOrigins reports the origins held offline; the index implements it.
+type OfflineOrigins interface {
+	Offline() []string
 }

@@ -3,9 +3,11 @@ package fusefs
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
+	"slices"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -191,8 +193,15 @@ func (f *FS) open(ino uint64, tn *tree.Node) (*fileHandle, error) {
 		return nil, fmt.Errorf("origin %q is not configured: %w", t.Origin, os.ErrNotExist)
 	}
 	h := &fileHandle{fsys: f, ino: ino, node: *tn}
-	if f.store == nil || f.uncached[t.Origin] {
+	openOrigin := func() (origins.File, error) {
 		file, err := o.Open(t.RelPath)
+		if err != nil {
+			return nil, f.originErr(t.Origin, err)
+		}
+		return file, nil
+	}
+	if f.store == nil || f.uncached[t.Origin] {
+		file, err := openOrigin()
 		if err != nil {
 			return nil, err
 		}
@@ -201,8 +210,7 @@ func (f *FS) open(ino uint64, tn *tree.Node) (*fileHandle, error) {
 	}
 	// The origin is opened only if a block must come from it, so cached
 	// music plays while the origin is offline.
-	r, err := f.store.Open(cas.Key{Origin: t.Origin, RelPath: t.RelPath, Size: t.Size, ModTime: t.ModTime},
-		func() (origins.File, error) { return o.Open(t.RelPath) })
+	r, err := f.store.Open(cas.Key{Origin: t.Origin, RelPath: t.RelPath, Size: t.Size, ModTime: t.ModTime}, openOrigin)
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +219,19 @@ func (f *FS) open(ino uint64, tn *tree.Node) (*fileHandle, error) {
 		h.prefetch = f.prefetch.Opened(t)
 	}
 	return h, nil
+}
+
+// originErr is the error of opening a file of origin. While the index
+// holds the origin offline, whatever the origin says (typically that the
+// file is missing, from a share unmounted under its directory) is an
+// ErrOffline: the tracks are listed because the index keeps them, and a
+// reader must get EIO, not ENOENT. The cause is kept as text only, so that
+// it does not map to its own errno.
+func (f *FS) originErr(origin string, err error) error {
+	if f.offline == nil || errors.Is(err, origins.ErrOffline) || !slices.Contains(f.offline.Offline(), origin) {
+		return err
+	}
+	return fmt.Errorf("origin %s is offline: %v: %w", origin, err, origins.ErrOffline)
 }
 
 // pickIO chooses how the kernel reads a cached file (see ioMode): handed

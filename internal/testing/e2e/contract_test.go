@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +103,39 @@ func TestConfigFileMustBeASmallRegularFile(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An origin that suddenly looks empty (its share unmounted under the
+// mountpoint directory) is offline: its tracks stay listed, and an
+// uncached read gets EIO, as for a missing root, not ENOENT.
+func TestOfflineBecauseEmptyReadsEIO(t *testing.T) {
+	mounttest.RequireFUSE(t)
+	lib, rels := cacheLib(t, 2, 1<<20)
+	mp, args := mountArgs(t, lib)
+	p := run(t, nil, args...)
+	p.WaitReady(t, 10*time.Second)
+	for _, rel := range rels {
+		waitFile(t, filepath.Join(mp, "Origins/lib", rel))
+	}
+	if err := os.Rename(lib, lib+".aside"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(lib, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p.Signal(t, syscall.SIGHUP)
+	mounttest.Eventually(t, 10*time.Second, "the origin reported offline for looking empty", func() bool {
+		return strings.Contains(p.Output(), "root is empty")
+	})
+	for _, rel := range rels {
+		_, err := os.ReadFile(filepath.Join(mp, "Origins/lib", rel))
+		if !errors.Is(err, syscall.EIO) {
+			t.Fatalf("uncached read of %s from an origin offline for looking empty: %v, want EIO", rel, err)
+		}
+	}
+	p.Signal(t, syscall.SIGTERM)
+	if code := p.Wait(t, 5*time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
 	}
 }
