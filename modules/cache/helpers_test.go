@@ -22,7 +22,7 @@ const MiB = 1 << 20
 // song is an audio track of origin "o" with size bytes.
 func song(rel, artist, album string, n int, title string, size int64) *index.Track {
 	return &index.Track{Origin: "o", RelPath: rel, Size: size, ModTime: modTime, Audio: true, Tagged: true,
-		Artist: artist, Album: album, Title: title, Track: n}
+		Artists: []string{artist}, Album: album, Title: title, Track: n}
 }
 
 func keyOf(t *index.Track) cache.Key {

@@ -12,7 +12,7 @@ import (
 func TestResolvePins(t *testing.T) {
 	track := func(rel, artist, album string, n int, title string) *index.Track {
 		return &index.Track{Origin: "o", RelPath: rel, Size: 100, ModTime: time.Unix(1e9, 0), Audio: true, Tagged: true,
-			Artist: artist, Album: album, Title: title, Track: n, Year: 1966}
+			Artists: []string{artist}, Album: album, Title: title, Track: n, Year: 1966}
 	}
 	tracks := []*index.Track{
 		track("nina/1.flac", "Nina Simone", "Pastel Blues", 1, "Be My Husband"),
@@ -21,7 +21,7 @@ func TestResolvePins(t *testing.T) {
 		track("other/1.mp3", "Other", "Album", 1, "One"),
 		{Origin: "o", RelPath: "other/cover.jpg", Size: 5, ModTime: time.Unix(1e9, 0)}, // not audio: only under Origins/
 	}
-	snap, err := tree.Build(tracks, tree.DefaultViews())
+	snap, err := tree.Build(tracks, tree.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,10 +73,10 @@ func TestResolvePins(t *testing.T) {
 // are never read through the cache.
 func TestResolvePinsSkipsUncachedOrigins(t *testing.T) {
 	tracks := []*index.Track{
-		{Origin: "nas", RelPath: "a.flac", Size: 1, Audio: true, Tagged: true, Artist: "A", Album: "X", Title: "a"},
-		{Origin: "local", RelPath: "b.flac", Size: 1, Audio: true, Tagged: true, Artist: "A", Album: "X", Title: "b"},
+		{Origin: "nas", RelPath: "a.flac", Size: 1, Audio: true, Tagged: true, Artists: []string{"A"}, Album: "X", Title: "a"},
+		{Origin: "local", RelPath: "b.flac", Size: 1, Audio: true, Tagged: true, Artists: []string{"A"}, Album: "X", Title: "b"},
 	}
-	snap, err := tree.Build(tracks, tree.DefaultViews())
+	snap, err := tree.Build(tracks, tree.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,8 @@ type Config struct {
 	Origins []origins.OriginConfig `koanf:"origins"`
 	// Views are the tag views; tree.DefaultViews when not configured.
 	Views []tree.View `koanf:"views"`
+	// Tags says how tag values become names.
+	Tags tree.Tags `koanf:"tags"`
 	// StateDir holds persisted state: the index and crash.log.
 	StateDir string `koanf:"state_dir"`
 	Cache    Cache  `koanf:"cache"`
@@ -97,6 +99,7 @@ func defaultMap(euid int, env map[string]string) map[string]any {
 		"allow_other": false,
 		"origins":     []any{},
 		"views":       views,
+		"tags":        map[string]any{"various_artists": tree.DefaultVariousArtists, "separator": tree.DefaultSeparator},
 		"state_dir":   stateDir,
 		"cache": map[string]any{
 			"dir":        cacheDir,

@@ -43,6 +43,7 @@ func TestLoadDefaults(t *testing.T) {
 	stateDir, cacheDir := defaultDirs(os.Geteuid(), map[string]string{"HOME": "/home/user"})
 	want := &Config{
 		Views:           tree.DefaultViews(),
+		Tags:            tree.DefaultConfig().Tags,
 		StateDir:        stateDir,
 		Cache:           Cache{Dir: cacheDir, MaxSize: 20 * GiB, MinFree: MinFree{Percent: 5}, Pin: []string{}, ScrubRate: 16 * MiB},
 		ReadTimeout:     30 * time.Second,

@@ -32,7 +32,7 @@ var Module = fx.Module("config",
 		func(c *Config) origins.Config {
 			return origins.Config{Origins: c.Origins, ReadTimeout: c.ReadTimeout}
 		},
-		func(c *Config) tree.Config { return tree.Config{Views: c.Views} },
+		func(c *Config) tree.Config { return tree.Config{Views: c.Views, Tags: c.Tags} },
 		func(c *Config) index.Config {
 			return index.Config{StateDir: c.StateDir, ReadTimeout: c.ReadTimeout}
 		},

@@ -35,7 +35,7 @@ func TestModuleProvidesEverySlice(t *testing.T) {
 		got, want any
 	}{
 		{"origins", o, origins.Config{Origins: cfg.Origins, ReadTimeout: cfg.ReadTimeout}},
-		{"tree", tr, tree.Config{Views: cfg.Views}},
+		{"tree", tr, tree.Config{Views: cfg.Views, Tags: cfg.Tags}},
 		{"logging", l, logging.Config{Level: "info", Format: "console", StateDir: cfg.StateDir}},
 		{"metrics", m, metrics.Config{Listen: "127.0.0.1:0"}},
 		{"fusefs", f, fusefs.Config{Mountpoint: cfg.Mountpoint, AllowOther: true, ReadTimeout: cfg.ReadTimeout}},

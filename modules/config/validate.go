@@ -81,6 +81,8 @@ func (c *Config) Validate() error {
 		views[v.Name] = i
 	}
 
+	errs = append(errs, c.Tags.Validate())
+
 	if c.Cache.MaxSize == 0 {
 		add("cache.max_size: must be > 0")
 	}

@@ -68,7 +68,7 @@ func writeOrigin(t *testing.T, dir string, files map[string]string) []*index.Tra
 func track(rel string, st os.FileInfo) *index.Track {
 	title := strings.TrimSuffix(filepath.Base(rel), filepath.Ext(rel))
 	return &index.Track{Origin: "lib", RelPath: rel, Size: st.Size(), ModTime: st.ModTime(),
-		Audio: index.IsAudio(rel), Tagged: true, Artist: "Artist", Album: "Album", Title: title, Year: 2001}
+		Audio: index.IsAudio(rel), Tagged: true, Artists: []string{"Artist"}, Album: "Album", Title: title, Year: 2001}
 }
 
 func start(t *testing.T, files map[string]string, opts ...fx.Option) *env {

@@ -36,6 +36,18 @@ type albumIndex struct {
 	albums int
 }
 
+// albumArtist is what makes a track's album artist for grouping: one key
+// for every track of a compilation, whatever its track artists.
+func albumArtist(t *index.Track) string {
+	switch {
+	case t.Compilation:
+		return "\x00compilation"
+	case len(t.AlbumArtists) > 0:
+		return strings.Join(t.AlbumArtists, "\x00")
+	}
+	return strings.Join(t.Artists, "\x00")
+}
+
 // buildAlbums groups tracks into albums and sorts each by disc and track
 // number. Tracks without an album tag belong to none: "Unknown Album" is
 // no reason to guess what plays next.
@@ -46,7 +58,7 @@ func buildAlbums(snap *tree.Snapshot, tracks []*index.Track) *albumIndex {
 		if t == nil || !t.Audio || t.Album == "" {
 			continue
 		}
-		k := albumKey{origin: t.Origin, artist: cmp.Or(t.AlbumArtist, t.Artist), album: t.Album, year: t.Year}
+		k := albumKey{origin: t.Origin, artist: albumArtist(t), album: t.Album, year: t.Year}
 		id, ok := ids[k]
 		if !ok {
 			id = len(groups)

@@ -27,7 +27,7 @@ func benchLibrary(n int) []*index.Track {
 		out = append(out, &index.Track{
 			Origin: fmt.Sprintf("o%d", album%2), RelPath: fmt.Sprintf("artist %d/album %d/%d-%02d.flac", album/5, album, disc, no),
 			Size: 30 << 20, ModTime: time.Unix(1e9, 0), Audio: true, Tagged: true,
-			Artist: fmt.Sprintf("Artist %d", album/5), Album: fmt.Sprintf("Album %d", album), Year: 1970 + album%50,
+			Artists: []string{fmt.Sprintf("Artist %d", album/5)}, Album: fmt.Sprintf("Album %d", album), Year: 1970 + album%50,
 			Disc: disc, Track: no, Title: "t",
 		})
 	}

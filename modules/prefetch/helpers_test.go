@@ -164,7 +164,7 @@ func (f *fakeFile) Close() error {
 // track returns an audio track of album "Al" by artist "A" in origin "o".
 func track(rel string, disc, no int, size int64) *index.Track {
 	return &index.Track{Origin: "o", RelPath: rel, Size: size, ModTime: time.Unix(1e9, 0), Audio: true, Tagged: true,
-		Artist: "A", Album: "Al", Title: rel, Disc: disc, Track: no}
+		Artists: []string{"A"}, Album: "Al", Title: rel, Disc: disc, Track: no}
 }
 
 func keyOf(t *index.Track) prefetch.Key {

@@ -34,7 +34,7 @@ func library() map[string]*index.Track {
 	add(track("al/02.flac", 1, 2, 1*MiB), nil) // smaller than a head
 	add(track("al/cover.jpg", 0, 0, 100), func(t *index.Track) { t.Audio = false })
 	// Same album name, other artist; and the same tags in another origin.
-	add(track("other/02.flac", 1, 2, 10*MiB), func(t *index.Track) { t.Artist = "B" })
+	add(track("other/02.flac", 1, 2, 10*MiB), func(t *index.Track) { t.Artists = []string{"B"} })
 	add(track("copy/02.flac", 1, 2, 10*MiB), func(t *index.Track) { t.Origin = "p" })
 	// Two discs.
 	for _, d := range []struct {
@@ -46,7 +46,7 @@ func library() map[string]*index.Track {
 	// A compilation: one album artist, many artists.
 	for i, a := range []string{"X", "Y", "Z"} {
 		add(track("va/0"+string(rune('1'+i))+".flac", 1, i+1, 10*MiB), func(t *index.Track) {
-			t.Album, t.Artist, t.AlbumArtist = "Hits", a, "VA"
+			t.Album, t.Artists, t.AlbumArtists = "Hits", []string{a}, []string{"VA"}
 		})
 	}
 	// Missing numbers: numbered first, then by relpath.

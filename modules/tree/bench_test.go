@@ -17,7 +17,7 @@ func retained(tb testing.TB, n int) (s *Snapshot, alloc, inuse uint64) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	s, err := Build(tracks, views)
+	s, err := Build(tracks, Config{Views: views})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func BenchmarkBuild100k(b *testing.B) {
 	views := DefaultViews()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Build(tracks, views); err != nil {
+		if _, err := Build(tracks, Config{Views: views}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -62,7 +62,7 @@ func BenchmarkBuild20k(b *testing.B) {
 
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Build(tracks, views); err != nil {
+		if _, err := Build(tracks, Config{Views: views}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -9,18 +9,21 @@ import (
 	"github.com/musicfs/musicfs/modules/index"
 )
 
-// Build renders tracks through views into a snapshot. It is pure (no I/O)
-// and deterministic: the same set of tracks gives the same snapshot, with
-// the same names and inode numbers, whatever their order.
-func Build(tracks []*index.Track, views []View) (*Snapshot, error) {
-	if err := ValidateViews(views); err != nil {
+// Build renders tracks through the views of cfg into a snapshot. It is pure
+// (no I/O) and deterministic: the same set of tracks gives the same
+// snapshot, with the same names and inode numbers, whatever their order.
+func Build(tracks []*index.Track, cfg Config) (*Snapshot, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	views := cfg.Views
 	tpls := make([]*template, len(views))
 	for i, v := range views {
 		tpls[i], _ = parseTemplate(v.Template) // validated above
 	}
 	b := newBuilder(sortTracks(tracks), len(views))
+	b.style = style{various: cfg.Tags.VariousArtists, separator: cfg.Tags.Separator}
 	b.place(views, tpls)
 	b.dirs, b.dirNames, b.fileNames, b.coverFolders = nil, nil, nil, nil // garbage from here on
 	b.resolveCollisions()
@@ -92,9 +95,10 @@ type builder struct {
 	// kids[start[d]:start[d+1]], sorted by name.
 	kids, start []int32
 
-	buf  []byte
-	lits []string
-	vals values
+	buf   []byte
+	lits  []string
+	vals  values
+	style style
 }
 
 type rendered struct {
@@ -196,29 +200,9 @@ func (b *builder) place(views []View, tpls []*template) {
 				}
 			}
 		}
-		b.vals.set(t)
+		b.vals.set(t, &b.style)
 		for v, tpl := range tpls {
-			parent := viewDirs[v]
-			last := len(tpl.segs) - 1
-			for d := range tpl.segs[:last] {
-				parent = b.placeDir(parent, &tpl.segs[d], &caches[v][d])
-			}
-			seg := &tpl.segs[last]
-			b.buf, b.lits = seg.render(b.buf[:0], &b.vals, b.lits)
-			name, ok := b.fileNames[string(b.buf)]
-			if !ok {
-				raw := string(b.buf)
-				name = clean(raw, true)
-				b.fileNames[raw] = name
-			}
-			if name == "" {
-				name = seg.finish("", true)
-			}
-			b.file(parent, name, i)
-			if a := (albumFolder{parent, folder}); folder >= 0 && a != lastAlbum[v] {
-				b.albums = append(b.albums, a)
-				lastAlbum[v] = a
-			}
+			b.placeLevel(viewDirs[v], tpl, 0, caches[v], maxPlacements, trackPlace{i, folder, &lastAlbum[v]})
 		}
 	}
 
@@ -231,6 +215,63 @@ func (b *builder) place(views []View, tpls []*template) {
 			_, base := splitRel(b.tracks[ci].RelPath)
 			b.file(a.dir, sanitize(base, true), int(ci))
 		}
+	}
+}
+
+// maxPlacements bounds the entries one track gets in one view: a track with
+// many artists and many genres is listed under the first of them, with the
+// rest of its values joined in one directory name.
+const maxPlacements = 64
+
+// trackPlace is what placeLevel carries down for one track.
+type trackPlace struct {
+	track     int
+	folder    int32        // its origin folder's covers, -1 if none
+	lastAlbum *albumFolder // the view's last album directory with covers
+}
+
+// placeLevel places the track under parent from level d of tpl down. A
+// level that groups by a field with several values places it under each
+// (up to room placements in all), the value set while the levels below
+// render, so that {genre}/{albumartist} lists a track under each genre and
+// each artist.
+func (b *builder) placeLevel(parent int32, tpl *template, d int, caches []dirCache, room int, tp trackPlace) {
+	seg := &tpl.segs[d]
+	if d == len(tpl.segs)-1 {
+		b.placeFile(parent, seg, tp)
+		return
+	}
+	f := seg.groups()
+	if f == fNone || len(b.vals.lists[f]) < 2 || room < 2 {
+		b.placeLevel(b.placeDir(parent, seg, &caches[d]), tpl, d+1, caches, room, tp)
+		return
+	}
+	vs := b.vals.lists[f]
+	n := min(len(vs), room)
+	joined := b.vals.str[f]
+	for _, val := range vs[:n] {
+		b.vals.str[f] = val
+		b.placeLevel(b.placeDir(parent, seg, &caches[d]), tpl, d+1, caches, room/n, tp)
+	}
+	b.vals.str[f] = joined
+}
+
+// placeFile adds the track's file entry under parent.
+func (b *builder) placeFile(parent int32, seg *segment, tp trackPlace) {
+	b.buf, b.lits = seg.render(b.buf[:0], &b.vals, b.lits)
+	name, ok := b.fileNames[string(b.buf)]
+	if !ok {
+		raw := string(b.buf)
+		name = clean(raw, true)
+		b.fileNames[raw] = name
+	}
+	if name == "" {
+		name = seg.finish("", true)
+	}
+	b.file(parent, name, tp.track)
+	if a := (albumFolder{parent, tp.folder}); tp.folder >= 0 && a != *tp.lastAlbum {
+		b.albums = append(b.albums, a)
+		*tp.lastAlbum = a
 	}
 }
 

@@ -38,7 +38,7 @@ func walk(s *Snapshot) []string {
 
 func mustBuild(t testing.TB, tracks []*index.Track, views []View) *Snapshot {
 	t.Helper()
-	s, err := Build(tracks, views)
+	s, err := Build(tracks, Config{Views: views})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func file(origin, rel string, mtime time.Time) *index.Track {
 
 func song(origin, rel, artist, album, title string, year, track int) *index.Track {
 	return &index.Track{Origin: origin, RelPath: rel, Size: 100, ModTime: t0, Audio: true, Tagged: true,
-		Artist: artist, Album: album, Title: title, Year: year, Track: track, Genre: "Jazz"}
+		Artists: []string{artist}, Album: album, Title: title, Year: year, Track: track, Genres: []string{"Jazz"}}
 }
 
 func TestBuildDefaultViews(t *testing.T) {
@@ -154,7 +154,7 @@ func TestBuildRejectsBadViews(t *testing.T) {
 		{{Name: "A", Template: "{title}"}, {Name: "A", Template: "{title}"}},
 		{{Name: "Origins", Template: "{title}"}},
 	} {
-		if _, err := Build(nil, views); err == nil {
+		if _, err := Build(nil, Config{Views: views}); err == nil {
 			t.Errorf("Build(%v) succeeded", views)
 		}
 	}
@@ -203,7 +203,7 @@ func TestBuildOriginsView(t *testing.T) {
 
 func TestBuildTagViewsOnlyAudio(t *testing.T) {
 	tracks := []*index.Track{
-		{Origin: "o", RelPath: "a.txt", Title: "Tagged but not audio", Artist: "Nope"},
+		{Origin: "o", RelPath: "a.txt", Title: "Tagged but not audio", Artists: []string{"Nope"}},
 		song("o", "b.flac", "Yes", "Al", "T", 0, 0),
 	}
 	s := mustBuild(t, tracks, DefaultViews())
@@ -316,8 +316,8 @@ func library(n int) []*index.Track {
 		rel := fmt.Sprintf("%s/%s/%02d.flac", artist, album, i%10+1)
 		tracks = append(tracks, &index.Track{
 			Origin: "nas", RelPath: rel, Size: int64(1000 + i), ModTime: t0.Add(time.Duration(i) * time.Second),
-			Audio: true, Tagged: true, Artist: artist, AlbumArtist: artist, Album: album,
-			Title: fmt.Sprintf("Title %d", i), Genre: fmt.Sprintf("Genre %d", i/10%17),
+			Audio: true, Tagged: true, Artists: []string{artist}, AlbumArtists: []string{artist}, Album: album,
+			Title: fmt.Sprintf("Title %d", i), Genres: []string{fmt.Sprintf("Genre %d", i/10%17)},
 			Year: 1950 + i/10%70, Track: i%10 + 1, Disc: 1, DiscTotal: 1,
 		})
 		if i%10 == 0 {

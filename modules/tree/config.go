@@ -3,6 +3,8 @@ package tree
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // OriginsDir is the top-level directory of the raw view; no tag view may use
@@ -20,7 +22,27 @@ type View struct {
 type Config struct {
 	// Views are the tag views; empty means DefaultViews.
 	Views []View
+	Tags  Tags
 }
+
+// Tags is the `tags:` section: how tag values become names.
+type Tags struct {
+	// VariousArtists is the album artist shown for compilations (tracks
+	// flagged as such, or whose album artist is "Various Artists", "VA", …).
+	VariousArtists string `koanf:"various_artists"`
+	// Separator joins the values of a field with several (artists, genres)
+	// where a name shows them all: "{artist}" renders "A, B".
+	Separator string `koanf:"separator"`
+}
+
+// Defaults of Config's fields.
+const (
+	DefaultVariousArtists = "Various Artists"
+	DefaultSeparator      = ", "
+)
+
+// maxSeparator bounds tags.separator.
+const maxSeparator = 16
 
 // DefaultViews are the views shown when the configuration names none.
 func DefaultViews() []View {
@@ -34,7 +56,19 @@ func DefaultViews() []View {
 
 // DefaultConfig returns the configuration used when nothing is configured.
 func DefaultConfig() Config {
-	return Config{Views: DefaultViews()}
+	return Config{Views: DefaultViews(), Tags: Tags{VariousArtists: DefaultVariousArtists, Separator: DefaultSeparator}}
+}
+
+// withDefaults fills the empty display options (not the views: no views is
+// a valid tree of Origins/ only).
+func (c Config) withDefaults() Config {
+	if c.Tags.VariousArtists == "" {
+		c.Tags.VariousArtists = DefaultVariousArtists
+	}
+	if c.Tags.Separator == "" {
+		c.Tags.Separator = DefaultSeparator
+	}
+	return c
 }
 
 // Validate checks one view. Errors start with the sub-key at fault ("name: …"
@@ -61,10 +95,25 @@ func validateViewName(name string) error {
 	return nil
 }
 
-// Validate checks every view and that no two share a name. Errors name the
-// full key, e.g. `views[1].name: "Artists" is already used by views[0]`.
+// Validate checks every view and that no two share a name, and the display
+// options. Errors name the full key, e.g. `views[1].name: "Artists" is
+// already used by views[0]`.
 func (c Config) Validate() error {
+	if err := c.Tags.Validate(); err != nil {
+		return err
+	}
 	return ValidateViews(c.Views)
+}
+
+// Validate checks the `tags:` section; errors name the full key.
+func (t Tags) Validate() error {
+	if t.VariousArtists != "" && sanitize(t.VariousArtists, false) != t.VariousArtists {
+		return fmt.Errorf("tags.various_artists: %q is not a valid single path element", t.VariousArtists)
+	}
+	if len(t.Separator) > maxSeparator || strings.ContainsAny(t.Separator, "/\x00") || !utf8.ValidString(t.Separator) {
+		return fmt.Errorf("tags.separator: %q must be valid UTF-8 of at most %d bytes without '/' or NUL", t.Separator, maxSeparator)
+	}
+	return nil
 }
 
 // ValidateViews is Config.Validate for a bare list of views.

@@ -33,10 +33,10 @@ func FuzzRender(f *testing.F) {
 	f.Fuzz(func(t *testing.T, title, artist, albumArtist, album, genre, rel string, year, track, disc, discTotal int) {
 		tr := &index.Track{
 			Origin: "o", RelPath: rel, Audio: true, Tagged: true,
-			Title: title, Artist: artist, AlbumArtist: albumArtist, Album: album, Genre: genre,
+			Title: title, Artists: []string{artist}, AlbumArtists: []string{albumArtist}, Album: album, Genres: []string{genre},
 			Year: year, Track: track, Disc: disc, DiscTotal: discTotal,
 		}
-		s, err := Build([]*index.Track{tr}, views)
+		s, err := Build([]*index.Track{tr}, Config{Views: views})
 		if err != nil {
 			t.Fatal(err)
 		}

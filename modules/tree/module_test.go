@@ -25,7 +25,7 @@ import (
 
 func song(rel, artist, title string) *index.Track {
 	return &index.Track{Origin: "o", RelPath: rel, Size: 10, ModTime: time.Unix(1e9, 0), Audio: true, Tagged: true,
-		Artist: artist, Album: "Al", Title: title, Track: 1}
+		Artists: []string{artist}, Album: "Al", Title: title, Track: 1}
 }
 
 type harness struct {

@@ -15,10 +15,12 @@ const maxName = 255
 const maxExt = 16
 
 // sanitize turns s into a name usable as one path element: '/' becomes
-// U+FF0F (as rclone does), C0 controls and DEL are removed, invalid UTF-8
-// becomes U+FFFD, surrounding whitespace is trimmed, "." and ".." become
-// full-width dots, and names longer than maxName bytes are cut at a rune
-// boundary (keeping the extension when isFile). An empty result becomes "_".
+// U+FF0F (as rclone does), control characters (C0, DEL, C1) and invisible
+// format characters (byte-order marks, zero-width spaces, direction marks)
+// are removed, tabs and line breaks become spaces, invalid UTF-8 becomes
+// U+FFFD, surrounding whitespace is trimmed, "." and ".." become full-width
+// dots, and names longer than maxName bytes are cut at a rune boundary
+// (keeping the extension when isFile). An empty result becomes "_".
 func sanitize(s string, isFile bool) string {
 	if s = clean(s, isFile); s == "" {
 		return "_"
@@ -42,25 +44,46 @@ func clean(s string, isFile bool) string {
 	return truncate(s, maxName, isFile)
 }
 
-// scrub replaces '/' and invalid UTF-8, removes control characters and trims
-// surrounding whitespace.
+// scrub replaces '/' and invalid UTF-8, removes control and invisible
+// characters, turns tabs and line breaks into spaces and trims surrounding
+// whitespace.
 func scrub(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
+	prev := rune(' ')
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
+		next, _ := utf8.DecodeRuneInString(s[i+size:])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			b.WriteRune(utf8.RuneError)
-		case r < 0x20 || r == 0x7f:
+		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
+			b.WriteByte(' ')
+		case invisible(r) && !(joiner(r) && visible(prev) && visible(next)):
 		case r == '/':
 			b.WriteRune('／')
 		default:
 			b.WriteString(s[i : i+size])
 		}
+		prev = r
 		i += size
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// invisible reports whether r is a control character or an invisible
+// format character (Unicode Cf: U+FEFF, U+200B, U+200E, U+2066, …), which
+// no name should hold: they make names that look alike differ.
+func invisible(r rune) bool {
+	return r < 0x20 || r >= 0x7f && r < 0xa0 || unicode.Is(unicode.Cf, r)
+}
+
+// joiner: ZWNJ and ZWJ are part of the spelling of Persian and Indic words
+// and of emoji sequences; between two visible characters they stay.
+func joiner(r rune) bool { return r == '\u200c' || r == '\u200d' }
+
+func visible(r rune) bool {
+	return r != utf8.RuneError && !invisible(r) && !unicode.IsSpace(r)
 }
 
 // isClean reports whether s is already a valid name, without allocating.
@@ -80,8 +103,18 @@ func isClean(s string) bool {
 	if ascii {
 		return s[0] != ' ' && s[n-1] != ' '
 	}
-	if !utf8.ValidString(s) {
-		return false
+	prev := rune(' ')
+	for i, r := range s {
+		if r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
+			return false // invalid UTF-8 (or a literal U+FFFD: scrub keeps it)
+		}
+		if invisible(r) {
+			next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+			if !joiner(r) || !visible(prev) || !visible(next) {
+				return false
+			}
+		}
+		prev = r
 	}
 	first, _ := utf8.DecodeRuneInString(s)
 	last, _ := utf8.DecodeLastRuneInString(s)

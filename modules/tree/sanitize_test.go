@@ -3,6 +3,7 @@ package tree
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -19,7 +20,14 @@ func TestSanitize(t *testing.T) {
 		{"slash", "AC/DC", false, "AC／DC"},
 		{"only slash", "/", false, "／"},
 		{"nul", "a\x00b", false, "ab"},
-		{"controls", "\x01a\tb\nc\x1f\x7f", false, "abc"},
+		{"controls", "\x01ab\x1fc\x7f", false, "abc"},
+		{"tabs and line breaks are spaces", "a\tb\nc\r\nd\u2028e", false, "a b c  d e"},
+		{"C1 controls", "Sch\u009cne \u0080Welt\u009f", false, "Schne Welt"},
+		{"byte-order marks", "\uFEFFRock\uFEFF Live", false, "Rock Live"},
+		{"zero-width and direction marks", "a\u200bb\u200ec\u202ed\u2066e\u2060f\u00adg", false, "abcdefg"},
+		{"joiners between letters stay", "می\u200cخواهم 👨\u200d👩", false, "می\u200cخواهم 👨\u200d👩"},
+		{"joiners at the edges go", "\u200dab\u200c \u200cc", false, "ab c"},
+		{"soft hyphen only", "\u00ad", false, "_"},
 		{"invalid utf8", "a\xff\xfeb", false, "a\uFFFD\uFFFDb"},
 		{"trim", "  x \t", false, "x"},
 		{"trim unicode space", "\u00a0x\u3000", false, "x"},
@@ -88,5 +96,13 @@ func checkName(t testing.TB, s string) {
 		t.Fatalf("%q: contains / or NUL", s)
 	case s == "" || s == "." || s == "..":
 		t.Fatalf("%q: not a name", s)
+	}
+	rs := []rune(s)
+	for i, r := range rs {
+		joined := (r == 0x200c || r == 0x200d) && i > 0 && i < len(rs)-1 &&
+			!unicode.Is(unicode.Cf, rs[i-1]) && !unicode.Is(unicode.Cf, rs[i+1])
+		if unicode.IsControl(r) || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r) && !joined {
+			t.Fatalf("%q: holds the invisible character %U", s, r)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -66,6 +67,12 @@ func (f field) numeric() bool {
 	return f == fYear || f == fTrack || f == fDisc || f == fDiscTotal
 }
 
+// multi reports whether f can hold several values (several artists,
+// several genres).
+func (f field) multi() bool {
+	return f == fArtist || f == fAlbumArtist || f == fGenre
+}
+
 // maxWidth bounds {field:NN} so that a template cannot ask for huge names.
 const maxWidth = 20
 
@@ -79,6 +86,17 @@ type segment struct {
 	toks      []token
 	first     field // first field in the segment, fNone if none
 	lastField int   // index of the last field token, -1 if none
+}
+
+// groups returns the field a directory segment groups by, or fNone: a
+// segment that is a multi-valued field and nothing else ("{genre}") puts a
+// track under each of its values; any other segment ("{album} -
+// {albumartist}") names one directory with the values joined.
+func (seg *segment) groups() field {
+	if len(seg.toks) == 1 && seg.toks[0].field.multi() {
+		return seg.toks[0].field
+	}
+	return fNone
 }
 
 // template is a parsed view template: one segment per path level.
@@ -179,9 +197,29 @@ func parseField(spec string) (token, error) {
 
 // values are one track's field values, cleaned and with fallbacks applied.
 // Numeric fields are kept as numbers (0 = missing) and formatted on use.
+// A multi-valued field has its values in lists and their join in str.
 type values struct {
-	str [nFields]string
-	num [nFields]int
+	str   [nFields]string
+	lists [nFields][]string
+	num   [nFields]int
+}
+
+// style is how values are shown: the options of Config.
+type style struct {
+	various   string // album artist of compilations
+	separator string // joins several values in one name
+}
+
+// variousNames are the album artists taggers give compilations.
+var variousNames = []string{"various artists", "various artist", "various", "va", "v.a.", "v/a"}
+
+func isVarious(s string) bool {
+	for _, v := range variousNames {
+		if strings.EqualFold(s, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxValue bounds a tag value: a path element cannot be longer anyway, and
@@ -201,7 +239,7 @@ func cleanValue(s string) string {
 	return scrub(s)
 }
 
-func (v *values) set(t *index.Track) {
+func (v *values) set(t *index.Track, st *style) {
 	base := t.RelPath[strings.LastIndexByte(t.RelPath, '/')+1:]
 	ext := path.Ext(base)
 	filename := base[:len(base)-len(ext)]
@@ -209,12 +247,17 @@ func (v *values) set(t *index.Track) {
 	v.str[fFilename] = cleanValue(filename)
 	v.str[fOrigin] = cleanValue(t.Origin)
 
-	artist := or(cleanValue(t.Artist), "Unknown Artist")
-	v.str[fArtist] = artist
-	v.str[fAlbumArtist] = or(cleanValue(t.AlbumArtist), artist)
+	v.setList(fArtist, t.Artists, nil, "Unknown Artist", st)
+	switch {
+	case t.Compilation || slices.ContainsFunc(t.AlbumArtists, isVarious):
+		// One album, whatever its track artists: never one per artist.
+		v.setList(fAlbumArtist, nil, nil, st.various, st)
+	default:
+		v.setList(fAlbumArtist, t.AlbumArtists, v.lists[fArtist], "", st)
+	}
+	v.setList(fGenre, t.Genres, nil, "Unknown Genre", st)
 	v.str[fAlbum] = or(cleanValue(t.Album), "Unknown Album")
 	v.str[fTitle] = or(cleanValue(t.Title), or(v.str[fFilename], "Unknown Title"))
-	v.str[fGenre] = or(cleanValue(t.Genre), "Unknown Genre")
 
 	v.num[fYear] = max(t.Year, 0)
 	v.num[fTrack] = max(t.Track, 0)
@@ -222,6 +265,29 @@ func (v *values) set(t *index.Track) {
 	v.num[fDisc] = max(t.Disc, 0)
 	if t.Disc <= 1 && t.DiscTotal <= 1 {
 		v.num[fDisc] = 0 // a single-disc album shows no disc number
+	}
+}
+
+// setList sets a multi-valued field from vs, cleaned and without repeats;
+// when none is left, from fallback, or else the single value unknown.
+func (v *values) setList(f field, vs, fallback []string, unknown string, st *style) {
+	l := v.lists[f][:0]
+	for _, s := range vs {
+		if s = cleanValue(s); s != "" && !slices.Contains(l, s) {
+			l = append(l, s)
+		}
+	}
+	if len(l) == 0 {
+		l = append(l, fallback...)
+	}
+	if len(l) == 0 {
+		l = append(l, unknown)
+	}
+	v.lists[f] = l
+	if len(l) == 1 {
+		v.str[f] = l[0]
+	} else {
+		v.str[f] = strings.Join(l, st.separator)
 	}
 }
 
@@ -320,22 +386,6 @@ func (seg *segment) render(dst []byte, v *values, lits []string) ([]byte, []stri
 		}
 	}
 	return dst, lits
-}
-
-// renderPath renders a track into its sanitised path elements below the
-// view directory.
-func (tpl *template) renderPath(t *index.Track) []string {
-	var v values
-	v.set(t)
-	var buf []byte
-	var lits []string
-	out := make([]string, len(tpl.segs))
-	for i := range tpl.segs {
-		seg := &tpl.segs[i]
-		buf, lits = seg.render(buf[:0], &v, lits)
-		out[i] = seg.finish(string(buf), i == len(tpl.segs)-1)
-	}
-	return out
 }
 
 // finish sanitises a rendered element; one that comes out empty is named

@@ -105,6 +105,24 @@ func TestConfigValidateDuplicates(t *testing.T) {
 	}
 }
 
+// renderPath renders a track's path elements below the view directory with
+// each field's values joined: where every field has one value, the one
+// place Build puts the track.
+func (tpl *template) renderPath(t *index.Track) []string {
+	var v values
+	st := style{various: DefaultVariousArtists, separator: DefaultSeparator}
+	v.set(t, &st)
+	var buf []byte
+	var lits []string
+	out := make([]string, len(tpl.segs))
+	for i := range tpl.segs {
+		seg := &tpl.segs[i]
+		buf, lits = seg.render(buf[:0], &v, lits)
+		out[i] = seg.finish(string(buf), i == len(tpl.segs)-1)
+	}
+	return out
+}
+
 func tagged(rel string, f func(*index.Track)) *index.Track {
 	t := &index.Track{Origin: "o", RelPath: rel, Size: 1, Audio: true, Tagged: true}
 	if f != nil {
@@ -119,8 +137,8 @@ func TestRender(t *testing.T) {
 		views[v.Name] = v.Template
 	}
 	coltrane := func(tr *index.Track) {
-		tr.AlbumArtist, tr.Artist, tr.Album, tr.Title = "John Coltrane", "John Coltrane", "Blue Train", "Moment's Notice"
-		tr.Year, tr.Track, tr.Disc, tr.DiscTotal, tr.Genre = 1957, 2, 1, 1, "Jazz"
+		tr.AlbumArtists, tr.Artists, tr.Album, tr.Title = []string{"John Coltrane"}, []string{"John Coltrane"}, "Blue Train", "Moment's Notice"
+		tr.Year, tr.Track, tr.Disc, tr.DiscTotal, tr.Genres = 1957, 2, 1, 1, []string{"Jazz"}
 	}
 	for _, tc := range []struct {
 		name, tpl string
@@ -129,51 +147,51 @@ func TestRender(t *testing.T) {
 	}{
 		{"artists single disc", views["Artists"], tagged("bt/02.flac", coltrane), "John Coltrane/Blue Train (1957)/02 Moment's Notice.flac"},
 		{"artists multi disc", views["Artists"], tagged("w/2-01.MP3", func(t *index.Track) {
-			t.Artist, t.Album, t.Title, t.Year, t.Disc, t.DiscTotal, t.Track = "Pink Floyd", "The Wall", "Hey You", 1979, 2, 2, 1
+			t.Artists, t.Album, t.Title, t.Year, t.Disc, t.DiscTotal, t.Track = []string{"Pink Floyd"}, "The Wall", "Hey You", 1979, 2, 2, 1
 		}), "Pink Floyd/The Wall (1979)/2-01 Hey You.mp3"},
 		{"disc known only from number", views["Artists"], tagged("a.flac", func(t *index.Track) {
-			t.Artist, t.Album, t.Title, t.Disc, t.Track = "X", "Album", "T", 2, 3
+			t.Artists, t.Album, t.Title, t.Disc, t.Track = []string{"X"}, "Album", "T", 2, 3
 		}), "X/Album/2-03 T.flac"},
 		{"no year", views["Artists"], tagged("a.flac", func(t *index.Track) {
-			t.Artist, t.Album, t.Title, t.Track = "X", "Album", "T", 3
+			t.Artists, t.Album, t.Title, t.Track = []string{"X"}, "Album", "T", 3
 		}), "X/Album/03 T.flac"},
 		{"no track single disc", views["Artists"], tagged("a.flac", func(t *index.Track) {
-			t.Artist, t.Album, t.Title = "X", "Album", "T"
+			t.Artists, t.Album, t.Title = []string{"X"}, "Album", "T"
 		}), "X/Album/T.flac"},
 		{"albums no year", views["Albums"], tagged("a.flac", func(t *index.Track) {
-			t.Artist, t.Album, t.Title, t.Track = "Artist", "Album", "T", 1
+			t.Artists, t.Album, t.Title, t.Track = []string{"Artist"}, "Album", "T", 1
 		}), "Album - Artist/01 T.flac"},
 		{"albums with year", views["Albums"], tagged("bt/02.flac", coltrane), "Blue Train (1957) - John Coltrane/02 Moment's Notice.flac"},
 		{"years no year", views["Years"], tagged("a.flac", func(t *index.Track) {
-			t.Artist, t.Album, t.Title, t.Track = "Artist", "Album", "T", 1
+			t.Artists, t.Album, t.Title, t.Track = []string{"Artist"}, "Album", "T", 1
 		}), "Unknown Year/Artist - Album/01 T.flac"},
 		{"genres", views["Genres"], tagged("bt/02.flac", coltrane), "Jazz/John Coltrane/Blue Train/02 Moment's Notice.flac"},
 		{"untagged", views["Genres"], &index.Track{Origin: "o", RelPath: "dir/Some Song.FLAC", Audio: true},
 			"Unknown Genre/Unknown Artist/Unknown Album/Some Song.flac"},
 		{"albumartist preferred", views["Artists"], tagged("a.flac", func(t *index.Track) {
-			t.Artist, t.AlbumArtist, t.Album, t.Title = "Feat", "Main", "A", "T"
+			t.Artists, t.AlbumArtists, t.Album, t.Title = []string{"Feat"}, []string{"Main"}, "A", "T"
 		}), "Main/A/T.flac"},
 		{"whitespace tags are missing", views["Artists"], tagged("dir/file.ogg", func(t *index.Track) {
-			t.Artist, t.AlbumArtist, t.Album, t.Title = " \t", "  ", "\x00", " "
+			t.Artists, t.AlbumArtists, t.Album, t.Title = []string{" \t"}, []string{"  "}, "\x00", " "
 		}), "Unknown Artist/Unknown Album/file.ogg"},
 		{"slash and dots in tags", views["Artists"], tagged("a.mp3", func(t *index.Track) {
-			t.Artist, t.Album, t.Title, t.Track = "..", "AC/DC", "../../etc/passwd", 1
+			t.Artists, t.Album, t.Title, t.Track = []string{".."}, "AC/DC", "../../etc/passwd", 1
 		}), "．．/AC／DC/01 ..／..／etc／passwd.mp3"},
 		{"dot album", views["Artists"], tagged("a.mp3", func(t *index.Track) {
-			t.Artist, t.Album, t.Title = "A", ".", "."
+			t.Artists, t.Album, t.Title = []string{"A"}, ".", "."
 		}), "A/．/..mp3"},
 		{"no extension", "{title}.{ext}", tagged("dir/README", func(t *index.Track) { t.Title = "T" }), "T"},
 		{"brackets square", "{album} [{year}]/{title}", tagged("a.flac", func(t *index.Track) { t.Album, t.Title = "A", "T" }), "A/T"},
 		{"brackets square present", "{album} [{year}]/{title}", tagged("a.flac", func(t *index.Track) { t.Album, t.Title, t.Year = "A", "T", 2001 }), "A [2001]/T"},
-		{"last field drops separator before", "{artist} - {year}/{title}", tagged("a.flac", func(t *index.Track) { t.Artist, t.Title = "A", "T" }), "A/T"},
+		{"last field drops separator before", "{artist} - {year}/{title}", tagged("a.flac", func(t *index.Track) { t.Artists, t.Title = []string{"A"}, "T" }), "A/T"},
 		{"only field with literals", "Disc {disc}/{title}", tagged("a.flac", func(t *index.Track) { t.Title = "T" }), "Unknown Disc/T"},
 		{"width", "{year:06}/{track:3} {filename}", tagged("d/f.flac", func(t *index.Track) { t.Year, t.Track = 1999, 7 }), "001999/007 f"},
 		{"origin and disctotal", "{origin}/{disc}of{disctotal}", tagged("a.flac", func(t *index.Track) { t.Disc, t.DiscTotal = 1, 3 }), "o/1of3"},
 		{"all optional missing in file", "{year}/{disc}-{track}", tagged("a.flac", nil), "Unknown Year/Unknown Disc"},
 		{"control chars", views["Artists"], tagged("a.flac", func(t *index.Track) {
-			t.Artist, t.Album, t.Title = "A\x01B\nC", "Al\x7fbum", "T\tX"
-		}), "ABC/Album/TX.flac"},
-		{"invalid utf8", "{artist}/{title}", tagged("a.flac", func(t *index.Track) { t.Artist, t.Title = "a\xffb", "T" }), "a\uFFFDb/T"},
+			t.Artists, t.Album, t.Title = []string{"A\x01B\nC"}, "Al\x7fbum", "T\tX"
+		}), "AB C/Album/T X.flac"},
+		{"invalid utf8", "{artist}/{title}", tagged("a.flac", func(t *index.Track) { t.Artists, t.Title = []string{"a\xffb"}, "T" }), "a\uFFFDb/T"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tpl, err := parseTemplate(tc.tpl)

@@ -41,7 +41,7 @@ type Params struct {
 // changes.
 type Tree struct {
 	src         index.Source
-	views       []View
+	cfg         Config
 	log         *zap.Logger
 	minInterval time.Duration
 
@@ -63,16 +63,16 @@ type Tree struct {
 // New validates the configuration and registers the metrics. It does no
 // I/O; Start builds the first snapshot.
 func New(p Params) (*Tree, error) {
-	views := p.Config.Views
-	if len(views) == 0 {
-		views = DefaultViews()
+	cfg := p.Config.withDefaults()
+	if len(cfg.Views) == 0 {
+		cfg.Views = DefaultViews()
 	}
-	if err := ValidateViews(views); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	t := &Tree{
 		src:         p.Source,
-		views:       views,
+		cfg:         cfg,
 		log:         p.Logger,
 		minInterval: p.Options.MinInterval,
 		swapped:     make(chan struct{}, 1),
@@ -224,8 +224,8 @@ func (t *Tree) build() (s *Snapshot) {
 			s = nil
 		}
 	}()
-	s, err := Build(t.src.Tracks(), t.views)
-	if err != nil { // unreachable: New validated the views
+	s, err := Build(t.src.Tracks(), t.cfg)
+	if err != nil { // unreachable: New validated the configuration
 		t.log.Error("build tree", zap.Error(err))
 	}
 	return s
@@ -233,9 +233,9 @@ func (t *Tree) build() (s *Snapshot) {
 
 // empty is the tree shown when not even the first build succeeded.
 func (t *Tree) empty() *Snapshot {
-	s, err := Build(nil, t.views)
-	if err != nil { // unreachable: New validated the views
-		s, _ = Build(nil, nil)
+	s, err := Build(nil, t.cfg)
+	if err != nil { // unreachable: New validated the configuration
+		s, _ = Build(nil, Config{})
 	}
 	return s
 }
