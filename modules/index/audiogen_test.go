@@ -43,7 +43,8 @@ func TestScanStandardLibrary(t *testing.T) {
 			continue
 		}
 		gotTags := audiogen.Tags{
-			Title: tr.Title, Artist: tr.Artist, AlbumArtist: tr.AlbumArtist, Album: tr.Album, Genre: tr.Genre,
+			Title: tr.Title, Artist: strings.Join(tr.Artists, "; "), AlbumArtist: strings.Join(tr.AlbumArtists, "; "),
+			Album: tr.Album, Genre: strings.Join(tr.Genres, "; "),
 			Year: tr.Year, Track: tr.Track, Disc: tr.Disc, DiscTotal: tr.DiscTotal,
 		}
 		want.TrackTotal = 0 // not kept in the index

@@ -25,8 +25,8 @@ func syntheticTracks(origin string, n int) []*Track {
 		ts = append(ts, &Track{
 			Origin: origin, RelPath: fmt.Sprintf("%s/%s/%02d Some Track Title %07d.flac", artist, album, i%10+1, i),
 			Size: 30_000_000 + int64(i), ModTime: mtime.Add(time.Duration(i) * time.Second), Audio: true, Tagged: true,
-			Title: fmt.Sprintf("Some Track Title %07d", i), Artist: artist, AlbumArtist: artist, Album: album,
-			Genre: fmt.Sprintf("Genre %02d", i%20), Year: 1960 + i%60, Track: i%10 + 1, Disc: 1, DiscTotal: 1,
+			Title: fmt.Sprintf("Some Track Title %07d", i), Artists: []string{artist}, AlbumArtists: []string{artist}, Album: album,
+			Genres: []string{fmt.Sprintf("Genre %02d", i%20)}, Year: 1960 + i%60, Track: i%10 + 1, Disc: 1, DiscTotal: 1,
 		})
 	}
 	return sortedTracks(ts)
@@ -35,7 +35,7 @@ func syntheticTracks(origin string, n int) []*Track {
 // writeSynthetic creates dir/index.db holding ts.
 func writeSynthetic(tb testing.TB, dir string, ts []*Track) {
 	tb.Helper()
-	st, _, err := openState(dir, interner{}, zap.NewNop(), storeLockWait)
+	st, _, err := openState(dir, newInterner(0), zap.NewNop(), storeLockWait)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func BenchmarkLoad100k(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	st, l, err := openStore(path, interner{}, zap.NewNop(), storeLockQuiet)
+	st, l, err := openStore(path, newInterner(0), zap.NewNop(), storeLockQuiet)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func BenchmarkLoad100k(b *testing.B) {
 
 	b.ReportAllocs()
 	for b.Loop() {
-		st, l, err := openStore(path, interner{}, zap.NewNop(), storeLockQuiet)
+		st, l, err := openStore(path, newInterner(0), zap.NewNop(), storeLockQuiet)
 		if err != nil || len(l.tracks) != benchTracks {
 			b.Fatal(err)
 		}

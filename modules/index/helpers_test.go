@@ -2,6 +2,7 @@ package index_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -314,4 +315,10 @@ func (c countingFile) ReadAt(p []byte, off int64) (int, error) {
 	n, err := c.File.ReadAt(p, off)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// tagLine renders a record's tag fields for comparison.
+func tagLine(t *index.Track) string {
+	return fmt.Sprintf("title=%q artists=%q albumartists=%q album=%q genres=%q year=%d track=%d disc=%d/%d compilation=%v",
+		t.Title, t.Artists, t.AlbumArtists, t.Album, t.Genres, t.Year, t.Track, t.Disc, t.DiscTotal, t.Compilation)
 }

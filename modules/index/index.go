@@ -30,10 +30,12 @@ type Params struct {
 
 // Stats describes the index for status lines and tests.
 type Stats struct {
-	Files    int  // records: every origin file, audio or not
-	Audio    int  // records of audio files
-	Tagged   int  // audio files whose tags were read
-	Failed   int  // audio files whose tags could not be read (listed under Unknown)
+	Files  int // records: every origin file, audio or not
+	Audio  int // records of audio files
+	Tagged int // audio files whose tags were read
+	Failed int // audio files whose tags could not be read (listed under Unknown)
+	// Untagged counts the Failed files by Reason.
+	Untagged [nReasons]int
 	Scanning bool // a scan is running
 	ScanDone int  // scans completed since start
 }
@@ -46,7 +48,12 @@ type Index struct {
 	origins origins.Set
 	log     *zap.Logger
 	m       *metrics
-	mounted MountChecker
+	// untaggedLog is log, rate-limited for the line each untagged file
+	// gets; untaggedDropped counts the lines it dropped since the last
+	// summary.
+	untaggedLog     *zap.Logger
+	untaggedDropped atomic.Int64
+	mounted         MountChecker
 
 	tracks  atomic.Pointer[[]*Track]
 	counts  atomic.Pointer[Stats] // counts of the published slice
@@ -109,13 +116,14 @@ func New(p Params) (*Index, error) {
 		wake:    make(chan struct{}, 1),
 		scanned: make(chan struct{}),
 		offline: map[string]string{},
-		in:      interner{},
+		in:      newInterner(0),
 		meta:    map[string]originMeta{},
 		retry:   map[string]struct{}{},
 		done:    make(chan struct{}),
 
 		lockWait: storeLockWait,
 	}
+	ix.untaggedLog = newUntaggedLog(ix.log, &ix.untaggedDropped)
 	if ix.mounted == nil {
 		ix.mounted = defaultMountChecker
 	}
@@ -243,6 +251,8 @@ func (ix *Index) publish(tracks []*Track) {
 			s.Audio++
 			if t.Tagged {
 				s.Tagged++
+			} else {
+				s.Untagged[t.Untagged]++
 			}
 		}
 	}
@@ -250,6 +260,9 @@ func (ix *Index) publish(tracks []*Track) {
 	ix.tracks.Store(&tracks)
 	ix.counts.Store(&s)
 	ix.m.tracks.Set(float64(s.Audio))
+	for r := ReasonNoTags; r < nReasons; r++ {
+		ix.m.untagged.WithLabelValues(r.String()).Set(float64(s.Untagged[r]))
+	}
 	select {
 	case ix.updated <- struct{}{}:
 	default:

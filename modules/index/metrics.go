@@ -11,6 +11,9 @@ type metrics struct {
 	errors prometheus.Counter
 	panics prometheus.Counter
 	tracks prometheus.Gauge
+	// untagged counts the audio files in the index whose tags were not
+	// read, by Reason.
+	untagged *prometheus.GaugeVec
 }
 
 // newMetrics creates the index's collectors and registers them with reg
@@ -33,11 +36,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "musicfs_index_tracks",
 			Help: "Audio files in the index.",
 		}),
+		untagged: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "musicfs_index_untagged",
+			Help: "Audio files in the index whose tags were not read, by reason (no_tags, no_reader, unknown_format, malformed, too_large, io_error, timeout, panic).",
+		}, []string{"reason"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.files, m.errors, m.panics, m.tracks} {
+	for _, c := range []prometheus.Collector{m.files, m.errors, m.panics, m.tracks, m.untagged} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register index metrics: %w", err)
 		}

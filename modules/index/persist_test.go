@@ -32,9 +32,8 @@ func smallLibrary() map[string][]byte {
 func summary(ts []*index.Track) []string {
 	var out []string
 	for _, t := range ts {
-		out = append(out, fmt.Sprintf("%s/%s %d %d %v %v %q %q %q %q %q %d %d %d %d", t.Origin, t.RelPath, t.Size,
-			t.ModTime.UnixNano(), t.Audio, t.Tagged, t.Title, t.Artist, t.AlbumArtist, t.Album, t.Genre,
-			t.Year, t.Track, t.Disc, t.DiscTotal))
+		out = append(out, fmt.Sprintf("%s/%s %d %d %v %v %v %s", t.Origin, t.RelPath, t.Size,
+			t.ModTime.UnixNano(), t.Audio, t.Tagged, t.Untagged, tagLine(t)))
 	}
 	slices.Sort(out)
 	return out

@@ -280,9 +280,12 @@ func TestInterning(t *testing.T) {
 		t.Helper()
 		m := e.byPath()
 		a, b := m["lib/pf/wall/01.flac"], m["lib/pf/wall/02.mp3"]
+		if unsafe.SliceData(a.Artists) != unsafe.SliceData(b.Artists) || unsafe.SliceData(a.Genres) != unsafe.SliceData(b.Genres) {
+			t.Errorf("%s: lists %q/%q and %q/%q are not shared", when, a.Artists, a.Genres, b.Artists, b.Genres)
+		}
 		for _, f := range []struct{ name, x, y string }{
-			{"Artist", a.Artist, b.Artist}, {"AlbumArtist", a.AlbumArtist, b.AlbumArtist},
-			{"Album", a.Album, b.Album}, {"Genre", a.Genre, b.Genre},
+			{"Artist", a.Artists[0], b.Artists[0]}, {"AlbumArtist", a.AlbumArtists[0], b.AlbumArtists[0]},
+			{"Album", a.Album, b.Album}, {"Genre", a.Genres[0], b.Genres[0]},
 		} {
 			if f.x != f.y || unsafe.StringData(f.x) != unsafe.StringData(f.y) {
 				t.Errorf("%s: %s %q and %q do not share their bytes", when, f.name, f.x, f.y)

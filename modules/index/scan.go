@@ -13,10 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dhowden/tag"
 	"go.uber.org/zap"
 
 	"github.com/musicfs/musicfs/internal/bounded"
+	"github.com/musicfs/musicfs/modules/index/tags"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
@@ -49,6 +49,7 @@ type result struct {
 	retry  bool      // the read failed because of the origin: try again next scan
 	idx    int       // as job.idx
 	at     time.Time // as job.at
+	bytes  int64     // read from the file to find its tags
 }
 
 // outcome is how one origin's walk ended.
@@ -284,10 +285,16 @@ func (ix *Index) scan(ctx context.Context, only map[string]bool) bool {
 		ix.in = reseeded(tracks)
 	}
 	s := ix.Stats()
+	meanTag := int64(0)
+	if st.read > 0 {
+		meanTag = st.tagBytes / int64(st.read)
+	}
 	ix.log.Info("scan finished",
 		zap.Int("files", s.Files), zap.Int("audio", s.Audio), zap.Int("tagged", s.Tagged),
 		zap.Int("untagged", s.Failed), zap.Int("read", st.read), zap.Int("removed", len(removed)),
+		zap.Int64("tag_bytes_mean", meanTag), zap.Int64("tag_bytes_max", st.maxTagBytes),
 		zap.Duration("took", time.Since(start)))
+	ix.logUntagged(ix.Tracks())
 	return true
 }
 
@@ -388,39 +395,45 @@ func (ix *Index) readTrack(ctx context.Context, o origins.Origin, e origins.Entr
 	ctx, cancel := context.WithTimeout(ctx, ix.cfg.FileTimeout)
 	defer cancel()
 	ix.readers.Add(1)
-	tg, err := bounded.Call(ctx, 0, nil, func() (tags, error) {
+	type read struct {
+		tags  tags.Tags
+		bytes int64
+	}
+	rd, err := bounded.Call(ctx, 0, nil, func() (read, error) {
 		defer ix.readers.Add(-1)
-		return readFileTags(ctx, o, e.RelPath, e.Size)
+		tg, n, err := readFileTags(ctx, o, e.RelPath, e.Size)
+		return read{tg, n}, err
 	}, nil)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("no result within %s: %w", ix.cfg.FileTimeout, errFileTimeout)
 	}
 
-	res := result{t: t, reread: true}
-	log := ix.log.With(zap.String("origin", t.Origin), zap.String("relpath", t.RelPath))
+	res := result{t: t, reread: true, bytes: rd.bytes}
 	var pe *bounded.PanicError
 	var ioe *ioError
 	switch {
 	case err == nil:
-		t.Tagged = true
-		t.Title, t.Artist, t.AlbumArtist, t.Album, t.Genre = tg.title, tg.artist, tg.albumArtist, tg.album, tg.genre
-		t.Year, t.Track, t.Disc, t.DiscTotal = tg.year, tg.track, tg.disc, tg.discTotal
-	case errors.As(err, &pe):
-		ix.m.panics.Inc()
-		log.Error("tag reader panicked; file listed untagged",
-			zap.String("panic", fmt.Sprint(pe.Value)), zap.ByteString("stack", pe.Stack))
+		fill(t, rd.tags)
+		return res
 	case errors.Is(err, context.Canceled): // shutdown: nothing to say
 		res.retry = true
-	case errors.Is(err, errFileTimeout), errors.As(err, &ioe):
-		ix.m.errors.Inc()
-		res.retry = true
-		log.Warn("tags not read; file listed untagged, read again next scan", zap.Error(err))
-	case errors.Is(err, tag.ErrNoTagsFound):
-		log.Debug("no tags found")
+		return res
+	case errors.As(err, &pe):
+		ix.m.panics.Inc()
+		t.Untagged = ReasonPanic
+		ix.log.Error("tag reader panicked; file listed untagged", zap.String("origin", t.Origin),
+			zap.String("relpath", t.RelPath), zap.String("panic", fmt.Sprint(pe.Value)), zap.ByteString("stack", pe.Stack))
+		return res
+	case errors.Is(err, errFileTimeout):
+		t.Untagged, res.retry = ReasonTimeout, true
+	case errors.As(err, &ioe):
+		t.Untagged, res.retry = ReasonIO, true
 	default:
-		ix.m.errors.Inc()
-		log.Debug("malformed tags; file listed untagged", zap.Error(err))
+		t.Untagged = reasonOf(err)
 	}
+	ix.m.errors.Inc()
+	ix.untaggedLog.Info("tags not read; file listed under Unknown", zap.String("origin", t.Origin),
+		zap.String("relpath", t.RelPath), zap.Stringer("reason", t.Untagged), zap.Bool("read_again", res.retry), zap.Error(err))
 	return res
 }
 
@@ -436,6 +449,8 @@ type scanState struct {
 	changed bool // anything differs from the last records
 	pending int  // changes since the last publish
 	read    int  // files whose tags were read
+	// tagBytes and maxTagBytes: bytes read to find the tags of those files.
+	tagBytes, maxTagBytes int64
 	// refreshed holds what refreshes applied during the scan found (nil
 	// record: deleted), already persisted. It overrides list and added
 	// until a walk result newer than the refresh replaces it.
@@ -471,6 +486,8 @@ func (st *scanState) apply(r result) {
 	if r.reread {
 		k := key(r.t.Origin, r.t.RelPath)
 		st.read++
+		st.tagBytes += r.bytes
+		st.maxTagBytes = max(st.maxTagBytes, r.bytes)
 		delete(st.retry, k)
 		if r.retry {
 			st.retry[k] = struct{}{}

@@ -30,7 +30,7 @@ func TestScanStateRefreshed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := newScanState([]*Track{a, b, d}, map[string]struct{}{}, interner{})
+			st := newScanState([]*Track{a, b, d}, map[string]struct{}{}, newInterner(0))
 			// A refresh at t1: a changed, b deleted, c new.
 			st.addRefreshed([]*Track{rec("a", 2), rec("c", 1)}, []*Track{b}, t1)
 			for _, r := range tt.results {

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,9 +17,11 @@ import (
 	"go.uber.org/zap"
 )
 
-// storeVersion is the schema of index.db. A store with another version is
-// emptied and rebuilt by a full scan. Version 1 stored mtimes as Unix ns.
-const storeVersion = 2
+// storeVersion is the schema of index.db. A version 2 store is migrated
+// (its records kept, their tags read again by the next scan); one of any
+// other version is emptied and rebuilt by a full scan. Version 1 stored
+// mtimes as Unix ns; version 2 single artists and genres.
+const storeVersion = 3
 
 const (
 	// storeLockQuiet is how long index.db's file lock is waited for before
@@ -130,7 +133,12 @@ func openStore(path string, in interner, log *zap.Logger, lockTimeout time.Durat
 		return nil, l, fmt.Errorf("read %s: %w", path, err)
 	}
 	if !current {
-		if err := db.Update(func(tx *bolt.Tx) error { return prepare(tx, path, log) }); err != nil {
+		if err := db.Update(func(tx *bolt.Tx) error {
+			if version(tx) == 2 {
+				return migrateV2(tx, path, log)
+			}
+			return prepare(tx, path, log)
+		}); err != nil {
 			return nil, l, err
 		}
 	}
@@ -157,6 +165,47 @@ func isCurrent(tx *bolt.Tx) bool {
 	}
 	v := meta.Get(keyVersion)
 	return len(v) == 4 && binary.BigEndian.Uint32(v) == storeVersion
+}
+
+// version returns the store's schema version, 0 when it has none.
+func version(tx *bolt.Tx) uint32 {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil || tx.Bucket(bucketTracks) == nil || tx.Bucket(bucketOrigins) == nil {
+		return 0
+	}
+	if v := meta.Get(keyVersion); len(v) == 4 {
+		return binary.BigEndian.Uint32(v)
+	}
+	return 0
+}
+
+// migrateV2 rewrites every record of a version 2 store in the current
+// encoding, asking for its tags to be read again: the library stays listed
+// (with the old tags) while the first scan after the upgrade reads them.
+func migrateV2(tx *bolt.Tx, path string, log *zap.Logger) error {
+	tracks := tx.Bucket(bucketTracks)
+	d := decoder{in: newInterner(0)}
+	type kv struct{ k, v []byte }
+	var recs []kv
+	var t Track
+	err := tracks.ForEach(func(k, v []byte) error {
+		if err := d.decodeV2(k, v, &t); err != nil {
+			return fmt.Errorf("record %q: %w", k, err)
+		}
+		recs = append(recs, kv{bytes.Clone(k), appendValue(nil, &t, t.Audio)})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", path, err)
+	}
+	for _, r := range recs { // bbolt allows no writes inside ForEach
+		if err := tracks.Put(r.k, r.v); err != nil {
+			return fmt.Errorf("migrate %s: %w", path, err)
+		}
+	}
+	log.Info("index store migrated from schema version 2; tags are read again by the next scan",
+		zap.String("path", path), zap.Int("records", len(recs)))
+	return tx.Bucket(bucketMeta).Put(keyVersion, binary.BigEndian.AppendUint32(nil, storeVersion))
 }
 
 // prepare makes a new store, or one of another schema version, an empty
@@ -319,7 +368,7 @@ func openState(dir string, in interner, log *zap.Logger, lockWait time.Duration)
 	}
 	log.Error("index store unreadable; moved aside, rebuilding the index with a full scan",
 		zap.String("path", path), zap.String("moved_to", aside), zap.Error(err))
-	clear(in)
+	in.clear()
 	s, l, err = openWaiting(path, in, log, lockWait)
 	if err != nil {
 		return nil, loaded{}, fmt.Errorf("new index store %s: %w", path, err)

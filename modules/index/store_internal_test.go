@@ -54,7 +54,7 @@ func TestDamagedFilesCount(t *testing.T) {
 	for _, n := range []uint64{1 << 42, math.MaxUint64} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "index.db")
-			s, _, err := openStore(path, interner{}, zaptest.NewLogger(t), storeLockQuiet)
+			s, _, err := openStore(path, newInterner(0), zaptest.NewLogger(t), storeLockQuiet)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestDamagedFilesCount(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.close()
-			s, l, err := openStore(path, interner{}, zaptest.NewLogger(t), storeLockQuiet)
+			s, l, err := openStore(path, newInterner(0), zaptest.NewLogger(t), storeLockQuiet)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +96,7 @@ func TestModTimeRoundTrip(t *testing.T) {
 		in := &Track{Origin: "lib", RelPath: "a.flac", Size: 7, ModTime: mt, Audio: true}
 		v := appendValue(nil, in, false)
 		var out Track
-		d := decoder{in: interner{}}
+		d := decoder{in: newInterner(0)}
 		if _, err := d.decode(appendKey(nil, in.Origin, in.RelPath), v, &out); err != nil {
 			t.Fatalf("%v: %v", mt, err)
 		}

@@ -6,21 +6,25 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"strconv"
 	"strings"
-	"unicode"
 
-	"github.com/dhowden/tag"
-
+	"github.com/musicfs/musicfs/modules/index/tags"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
-// audioExts are the extensions (lower case, with the dot) listed as audio.
-var audioExts = map[string]bool{
-	".mp3": true, ".mp2": true, ".flac": true, ".ogg": true, ".oga": true,
-	".opus": true, ".m4a": true, ".m4b": true, ".mp4": true, ".aac": true,
-	".alac": true, ".wav": true, ".aif": true, ".aiff": true, ".wv": true,
-	".ape": true, ".mpc": true, ".dsf": true, ".dff": true, ".wma": true,
+// audioExts are the extensions (lower case, with the dot) listed as audio:
+// those of mpd's usual decoders (ffmpeg, FLAC, Opus, WavPack, modplug,
+// wildmidi, …), so that whatever a player lists, the tag views list too.
+var audioExts = map[string]bool{}
+
+func init() {
+	for _, e := range strings.Fields(`
+		mp1 mp2 mp3 mpga mpc mp+ mpp ape wv tta ofr ofs shn tak
+		flac oga ogg opus spx m4a m4b m4p m4r mp4 aac adts ac3 dts alac
+		wav w64 aif aiff aifc caf au snd dsf dff wma asf mka
+		mid midi kar rmi mod xm s3m it mptm 669 mtm med okt stm ult umx`) {
+		audioExts["."+e] = true
+	}
 }
 
 // IsAudio reports whether relpath has a known audio extension (any case).
@@ -28,18 +32,10 @@ func IsAudio(relpath string) bool {
 	return audioExts[strings.ToLower(path.Ext(relpath))]
 }
 
-// maxTagBytes caps what one file's tag parsing may read. dhowden/tag reads a
-// frame or atom whole, so a garbage size in a large file would otherwise
-// pull hundreds of MiB into memory; real tags with cover art stay far below.
-const maxTagBytes = 64 << 20
-
-var errTagTooLarge = fmt.Errorf("tag data larger than %d MiB", maxTagBytes>>20)
-
-// tags is what a file's metadata maps to.
-type tags struct {
-	title, artist, albumArtist, album, genre string
-	year, track, disc, discTotal             int
-}
+// maxTagBytes caps what one file's tag parsing may read: far above any real
+// set of text tags (pictures are skipped, not read), so only a broken file
+// reaches it.
+const maxTagBytes = tags.DefaultLimit
 
 // ioError marks a failure of the origin (not of the file's content): such a
 // file is read again on the next scan.
@@ -48,115 +44,70 @@ type ioError struct{ err error }
 func (e *ioError) Error() string { return e.err.Error() }
 func (e *ioError) Unwrap() error { return e.err }
 
-// readFileTags opens relpath on o and parses its tags. It stops reading as
-// soon as ctx is done. A panic, from the origin or from the tag parser, is
-// contained by its caller (readTrack, through bounded.Call).
-func readFileTags(ctx context.Context, o origins.Origin, relpath string, size int64) (tags, error) {
+// readFileTags opens relpath on o and reads its tags, and says how many
+// bytes that read. It stops reading as soon as ctx is done. A panic, from
+// the origin or from a tag reader, is contained by its caller (readTrack,
+// through bounded.Call).
+func readFileTags(ctx context.Context, o origins.Origin, relpath string, size int64) (tags.Tags, int64, error) {
 	f, err := o.Open(relpath)
 	if err != nil {
-		return tags{}, &ioError{fmt.Errorf("open: %w", err)}
+		return tags.Tags{}, 0, &ioError{fmt.Errorf("open: %w", err)}
 	}
 	defer f.Close()
-	r := &tagReader{ctx: ctx, sr: io.NewSectionReader(f, 0, size), budget: maxTagBytes}
-	md, err := tag.ReadFrom(r)
+	r := &tagReader{ctx: ctx, f: f}
+	t, n, err := tags.ReadLimit(r, size, maxTagBytes)
 	switch {
 	case ctx.Err() != nil:
-		return tags{}, ctx.Err()
+		return tags.Tags{}, n, ctx.Err()
 	case r.ioErr != nil:
-		return tags{}, &ioError{fmt.Errorf("read: %w", r.ioErr)}
-	case r.budget <= 0 && err != nil:
-		return tags{}, errTagTooLarge
-	case err != nil:
-		return tags{}, err
+		return tags.Tags{}, n, &ioError{fmt.Errorf("read: %w", r.ioErr)}
 	}
-	return mapTags(md), nil
+	return t, n, err
 }
 
-// tagReader is the io.ReadSeeker the tag parser reads through. It checks ctx
-// before every read, so a per-file timeout or a shutdown stops a parse that
-// is walking through a huge or stalled file, and it caps the bytes read.
+// tagReader is the io.ReaderAt the tag readers read through. It checks ctx
+// before every read, so a per-file timeout or a shutdown stops a parse, and
+// it tells the origin's errors from the file's content.
 type tagReader struct {
-	ctx    context.Context
-	sr     *io.SectionReader
-	budget int64
-	ioErr  error // the first error of the origin file, as opposed to EOF
+	ctx   context.Context
+	f     origins.File
+	ioErr error // the first error of the origin file, as opposed to EOF
 }
 
-func (r *tagReader) Read(p []byte) (int, error) {
+func (r *tagReader) ReadAt(p []byte, off int64) (int, error) {
 	if err := r.ctx.Err(); err != nil {
 		return 0, err
 	}
-	if r.budget <= 0 {
-		return 0, errTagTooLarge
-	}
-	if int64(len(p)) > r.budget {
-		p = p[:r.budget]
-	}
-	n, err := r.sr.Read(p)
-	r.budget -= int64(n)
+	n, err := r.f.ReadAt(p, off)
 	if err != nil && !errors.Is(err, io.EOF) && r.ioErr == nil {
 		r.ioErr = err
 	}
 	return n, err
 }
 
-func (r *tagReader) Seek(offset int64, whence int) (int64, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
+// reasonOf classifies what tags.ReadLimit returned for a file's content.
+func reasonOf(err error) Reason {
+	var fe *tags.FormatError
+	switch {
+	case errors.Is(err, tags.ErrNoTags):
+		return ReasonNoTags
+	case errors.Is(err, tags.ErrNoReader):
+		return ReasonNoReader
+	case errors.Is(err, tags.ErrUnknownFormat):
+		return ReasonUnknown
+	case errors.Is(err, tags.ErrTooLarge):
+		return ReasonTooLarge
+	case errors.As(err, &fe):
+		return ReasonMalformed
 	}
-	return r.sr.Seek(offset, whence)
+	return ReasonMalformed
 }
 
-// mapTags turns parsed metadata into our fields: strings trimmed (invalid
-// UTF-8 is left for the tree to sanitise), blank values and nonsense numbers
-// treated as missing.
-func mapTags(md tag.Metadata) tags {
-	t := tags{
-		title:       clean(md.Title()),
-		artist:      clean(md.Artist()),
-		albumArtist: clean(md.AlbumArtist()),
-		album:       clean(md.Album()),
-		genre:       clean(md.Genre()),
-		year:        md.Year(),
-	}
-	t.track, _ = md.Track()
-	t.disc, t.discTotal = md.Disc()
-	if md.Format() == tag.VORBIS {
-		// dhowden/tag gives 0 for "3/12" track numbers and year 1 for dates
-		// it cannot parse ("2001-05-01T00:00"); both are common in the wild.
-		raw := md.Raw()
-		if t.year <= 1 {
-			t.year = leadingInt(raw["date"])
-			if t.year == 0 {
-				t.year = leadingInt(raw["year"])
-			}
-		}
-		if t.track == 0 {
-			t.track = leadingInt(raw["tracknumber"])
-		}
-		if t.disc == 0 {
-			t.disc = leadingInt(raw["discnumber"])
-		}
-	}
-	if t.year < 1 || t.year > 9999 {
-		t.year = 0
-	}
-	t.track, t.disc, t.discTotal = max(t.track, 0), max(t.disc, 0), max(t.discTotal, 0)
-	return t
-}
-
-func clean(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == 0 })
-}
-
-// leadingInt parses the digits at the start of v ("3/12" → 3), or 0.
-func leadingInt(v any) int {
-	s, _ := v.(string)
-	s = strings.TrimSpace(s)
-	end := 0
-	for end < len(s) && end < 9 && s[end] >= '0' && s[end] <= '9' {
-		end++
-	}
-	n, _ := strconv.Atoi(s[:end])
-	return n
+// fill copies merged tags into a record.
+func fill(t *Track, tg tags.Tags) {
+	t.Tagged = true
+	t.Title, t.Album = tg.Title, tg.Album
+	t.Artists, t.AlbumArtists, t.Genres = tg.Artists, tg.AlbumArtists, tg.Genres
+	t.Year, t.Track, t.Disc, t.DiscTotal = tg.Year, tg.Track, tg.Disc, tg.DiscTotal
+	t.Compilation = tg.Compilation
 }

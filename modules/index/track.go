@@ -5,7 +5,7 @@ package index
 import "time"
 
 // Track is one file of an origin, audio or not. Records are immutable once
-// published: readers share them without locks.
+// published: readers share them, and their lists, without locks.
 type Track struct {
 	Origin  string // origin name
 	RelPath string // slash-separated path inside the origin
@@ -18,16 +18,21 @@ type Track struct {
 	// Tagged is true when tags were read successfully; an audio file whose tags
 	// could not be read is still listed, under Unknown Artist.
 	Tagged bool
+	// Untagged says why an audio file is not Tagged.
+	Untagged Reason
+	// Compilation: the file is flagged as part of a compilation (ID3 TCMP,
+	// MP4 cpil, COMPILATION=1).
+	Compilation bool
 
-	Title       string
-	Artist      string
-	AlbumArtist string
-	Album       string
-	Genre       string
-	Year        int
-	Track       int
-	Disc        int
-	DiscTotal   int
+	Title        string
+	Artists      []string // several values are several artists, in tag order
+	AlbumArtists []string
+	Album        string
+	Genres       []string
+	Year         int
+	Track        int
+	Disc         int
+	DiscTotal    int
 }
 
 // Source is what the tree builds from. The index module provides it; tests
