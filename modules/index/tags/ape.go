@@ -58,11 +58,14 @@ func (f *file) readAPE(off int64) {
 	f.add(blk)
 }
 
-// apeItem reads the item at pos (the items end at end) into blk and
-// returns where the next one starts, or reports it broken.
+// apeItem reads the item at pos into blk and returns where the next one
+// starts, or reports it broken; the items end at end.
 func (f *file) apeItem(blk *Block, pos, end int64) (int64, bool) {
+	if end-pos < apeMinItem {
+		return pos, true
+	}
 	h, err := f.s.full(pos, 8)
-	if err != nil || end-pos < apeMinItem {
+	if err != nil {
 		return pos, true
 	}
 	size := int64(binary.LittleEndian.Uint32(h))
