@@ -21,16 +21,32 @@ type Config struct {
 	// Zero means 4.
 	FetchConcurrency int `koanf:"fetch_concurrency"`
 	// ScrubRate is the speed in bytes/s at which complete blobs are re-hashed
-	// in the background (cache.scrub_rate). Zero turns the scrub off.
+	// in the background (cache.scrub_rate). Zero turns the scrub off,
+	// including the periodic rehash of open blobs (OpenScrubInterval).
 	ScrubRate int64 `koanf:"scrub_rate"`
+	// FreshFor is how long a whole-blob verification vouches for the blob
+	// at the next open for passthrough; later opens hash it whole again.
+	// Zero means 5 s.
+	FreshFor time.Duration `koanf:"fresh_for"`
+	// OpenCheckInterval is how often the files of open blobs are checked
+	// for changes (any write moves their stamp); a changed one is verified
+	// at once. Zero means 1 s.
+	OpenCheckInterval time.Duration `koanf:"open_check_interval"`
+	// OpenScrubInterval is how often an open blob is rehashed even when its
+	// file did not change (damage below the filesystem), at ScrubRate.
+	// Zero means 10 s.
+	OpenScrubInterval time.Duration `koanf:"open_scrub_interval"`
 }
 
 // DefaultConfig returns the defaults; Dir has none.
 func DefaultConfig() Config {
 	return Config{
-		BlockSize:        1 << 20,
-		ReadTimeout:      30 * time.Second,
-		FetchConcurrency: 4,
+		BlockSize:         1 << 20,
+		ReadTimeout:       30 * time.Second,
+		FetchConcurrency:  4,
+		FreshFor:          5 * time.Second,
+		OpenCheckInterval: time.Second,
+		OpenScrubInterval: 10 * time.Second,
 	}
 }
 
@@ -49,6 +65,12 @@ func (c Config) Validate() error {
 		return errors.New("cache.fetch_concurrency: must not be negative")
 	case c.ScrubRate < 0:
 		return errors.New("cache.scrub_rate: must not be negative")
+	case c.FreshFor < 0:
+		return errors.New("cache.fresh_for: must not be negative")
+	case c.OpenCheckInterval < 0:
+		return errors.New("cache.open_check_interval: must not be negative")
+	case c.OpenScrubInterval < 0:
+		return errors.New("cache.open_scrub_interval: must not be negative")
 	}
 	return nil
 }
@@ -63,6 +85,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FetchConcurrency == 0 {
 		c.FetchConcurrency = d.FetchConcurrency
+	}
+	if c.FreshFor == 0 {
+		c.FreshFor = d.FreshFor
+	}
+	if c.OpenCheckInterval == 0 {
+		c.OpenCheckInterval = d.OpenCheckInterval
+	}
+	if c.OpenScrubInterval == 0 {
+		c.OpenScrubInterval = d.OpenScrubInterval
 	}
 	return c
 }

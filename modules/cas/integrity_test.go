@@ -59,6 +59,8 @@ func TestDamagedFillBlockIsRefetched(t *testing.T) {
 	}
 }
 
+// A damaged blob that no Reader holds is dropped and fetched again (one
+// that is held is repaired in place: see TestOpenBlobDamagedIsRepairedInPlace).
 func TestDamagedBlobIsDroppedAndRefetched(t *testing.T) {
 	for _, offline := range []bool{false, true} {
 		name := map[bool]string{false: "origin online", true: "origin offline"}[offline]
@@ -68,7 +70,9 @@ func TestDamagedBlobIsDroppedAndRefetched(t *testing.T) {
 			o := newOrigin(data)
 			k := keyOf("nas", "whole.flac", data)
 			fetchAll(t, s, k, o)
-			mustReadAll(t, open(t, s, k, o), data) // verified
+			r0 := open(t, s, k, o)
+			mustReadAll(t, r0, data) // verified
+			r0.Close()
 			faults.FlipByte(t, entryFile(t, s, s.Dir(), "blobs/"), 3*bs+1)
 			o.offline.Store(offline)
 

@@ -22,7 +22,8 @@ const accessFlushInterval = time.Minute
 
 // Start prepares the cache directory (mode 0700), removes temp leftovers,
 // opens the manifest database, reconciles it with the files and starts the
-// background work (database writer, access-time flush, scrub).
+// background work (database writer, access-time flush, the watch of open
+// blobs, scrub).
 func (s *Store) Start(context.Context) error {
 	s.mu.Lock()
 	started := s.started
@@ -48,6 +49,11 @@ func (s *Store) Start(context.Context) error {
 	go func() {
 		defer s.wg.Done()
 		supervise.Loop(s.log, "flush access times", s.ctx.Done(), s.maintain)
+	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		supervise.Loop(s.log, "watch open blobs", s.ctx.Done(), s.guardLoop)
 	}()
 	if s.cfg.ScrubRate > 0 {
 		s.wg.Add(1)
@@ -221,8 +227,8 @@ func (s *Store) reconcile() error {
 			b := s.blobs[l.m.blob]
 			if b == nil {
 				id := blobRel(l.m.blob)
-				b = &blob{hash: l.m.blob, size: st.size, bytes: st.bytes(), tracks: map[*track]struct{}{},
-					access: accessOr(access, id, st.mtime)}
+				b = newBlob(l.m.blob, st.size, st.bytes())
+				b.access = accessOr(access, id, st.mtime)
 				s.blobs[b.hash] = b
 				s.usage.Add(b.bytes)
 			}

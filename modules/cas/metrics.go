@@ -6,11 +6,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// Values of the result label of musicfs_cache_repairs_total.
+const (
+	repairRepaired = "repaired"
+	repairFailed   = "failed"
+)
+
 type metrics struct {
 	hits, misses        prometheus.Counter
 	hitBytes, missBytes prometheus.Counter
 	originBytes         *prometheus.CounterVec
 	integrity           prometheus.Counter
+	verifications       prometheus.Counter
+	repairs             *prometheus.CounterVec
 	uncached            prometheus.Counter
 	fetchSeconds        prometheus.Histogram
 	bytes               prometheus.GaugeFunc
@@ -44,6 +52,14 @@ func newMetrics(reg prometheus.Registerer, usage func() float64) (*metrics, erro
 			Name: "musicfs_cache_integrity_failures_total",
 			Help: "Cached blocks and blobs whose content did not match their hash; they were dropped.",
 		}),
+		verifications: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_cache_blob_verifications_total",
+			Help: "Complete blobs hashed whole: at opens, when their file changed, by the scrub.",
+		}),
+		repairs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "musicfs_cache_repairs_total",
+			Help: "Open blobs found damaged: repaired in place from the origin, or failed (cut at the damage and dropped).",
+		}, []string{"result"}),
 		uncached: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "musicfs_cache_store_failures_total",
 			Help: "Fetched blocks served without being stored (cache full, write error).",
@@ -58,11 +74,14 @@ func newMetrics(reg prometheus.Registerer, usage func() float64) (*metrics, erro
 			Help: "Disk space allocated to blobs and fill files.",
 		}, usage),
 	}
+	for _, r := range []string{repairRepaired, repairFailed} {
+		m.repairs.WithLabelValues(r) // listed from the start, at 0
+	}
 	if reg == nil {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.hits, m.misses, m.hitBytes, m.missBytes, m.originBytes,
-		m.integrity, m.uncached, m.fetchSeconds, m.bytes} {
+		m.integrity, m.verifications, m.repairs, m.uncached, m.fetchSeconds, m.bytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register cas metrics: %w", err)
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -135,10 +134,15 @@ func (s *Store) promote(t *track, fl *fill) {
 		return
 	}
 	if b == nil {
-		b = &blob{hash: hash, size: t.key.Size, bytes: st.bytes(), tracks: map[*track]struct{}{},
-			stamp: st, verified: err == nil}
+		b = newBlob(hash, t.key.Size, st.bytes())
+		b.stamp, b.verified = st, err == nil
 		s.blobs[hash] = b
 		s.usage.Add(b.bytes)
+	}
+	if b.blocks == nil {
+		// hashFill checked every block against these: they are the
+		// content's, and let damage found later be repaired block by block.
+		b.bsize, b.blocks = fl.blockSize, slices.Clone(fl.hashes)
 	}
 	// The fill file is now the blob (or gone): stop accounting it.
 	fl.gone.Store(true)
@@ -185,139 +189,4 @@ func (s *Store) hashFill(t *track, fl *fill, f *os.File) (string, error) {
 		_, _ = h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// openBlob opens b's file and verifies it if it changed since it was last
-// hashed (or was not hashed since start); it returns the stamp the content
-// was verified under. A missing or damaged blob is dropped and openBlob
-// returns nil: the caller falls back to fetching.
-func (s *Store) openBlob(b *blob) (*os.File, stamp, error) {
-	f, err := os.Open(s.path(blobRel(b.hash)))
-	if errors.Is(err, fs.ErrNotExist) {
-		s.dropBlob(b, "blob file missing", false)
-		return nil, stamp{}, nil
-	}
-	if err != nil {
-		return nil, stamp{}, fmt.Errorf("open blob %s: %w", b.hash, err)
-	}
-	st, ok, err := s.verifyBlob(b, f)
-	if err != nil || !ok {
-		_ = f.Close()
-		return nil, stamp{}, err
-	}
-	return f, st, nil
-}
-
-// verifyBlob reports whether b's content matches its name, hashing f
-// unless the file is unchanged since it was last verified, and returns the
-// file's stamp taken before hashing. Concurrent verifications of one blob
-// share the work (and the first caller's file, of the same inode or of one
-// whose stamp differs: then it is hashed again).
-func (s *Store) verifyBlob(b *blob, f *os.File) (stamp, bool, error) {
-	st, err := fstat(int(f.Fd()))
-	if err != nil {
-		return stamp{}, false, fmt.Errorf("stat blob %s: %w", b.hash, err)
-	}
-	for range maxAttempts {
-		s.mu.Lock()
-		current, trusted := s.blobs[b.hash] == b, b.verified && b.stamp.same(st)
-		s.mu.Unlock()
-		if !current {
-			return stamp{}, false, nil // dropped meanwhile
-		}
-		if trusted {
-			return st, true, nil
-		}
-		v, err, _ := s.verifies.Do(b.hash, func() (any, error) {
-			return s.checkBlob(b, f, st, nil), nil
-		})
-		if err != nil || !v.(bool) {
-			return stamp{}, false, err
-		}
-		// Shared with a verification of the file under another stamp, or
-		// changed meanwhile: look again.
-	}
-	return stamp{}, false, fmt.Errorf("verify blob %s: file keeps changing", b.hash)
-}
-
-// checkBlob hashes f (b's file, with stamp st) whole, pacing itself with
-// pace if not nil, and records the result: a match marks b verified under
-// st, a mismatch drops b.
-func (s *Store) checkBlob(b *blob, f *os.File, st stamp, pace func(n int64) bool) bool {
-	reason := ""
-	if st.size != b.size {
-		reason = fmt.Sprintf("size %d, want %d", st.size, b.size)
-	} else {
-		bp := s.getBuf(s.cfg.BlockSize)
-		defer s.putBuf(bp)
-		h := blake3.New()
-		for off := int64(0); off < b.size && reason == ""; {
-			buf := (*bp)[:min(int64(len(*bp)), b.size-off)]
-			m, err := f.ReadAt(buf, off)
-			if m != len(buf) {
-				reason = fmt.Sprintf("read at %d: %d of %d bytes: %v", off, m, len(buf), err)
-				break
-			}
-			_, _ = h.Write(buf)
-			off += int64(m)
-			if pace != nil && !pace(int64(m)) {
-				return true // stopping: no verdict
-			}
-		}
-		if reason == "" && hex.EncodeToString(h.Sum(nil)) != b.hash {
-			reason = "content does not match its hash"
-		}
-	}
-	if reason != "" {
-		s.dropBlob(b, reason, true)
-		return false
-	}
-	s.mu.Lock()
-	if s.blobs[b.hash] == b {
-		b.stamp, b.verified = st, true
-	}
-	s.mu.Unlock()
-	return true
-}
-
-// dropBlob removes a missing or damaged blob and the manifests naming it,
-// even if it is in use: its tracks start over as empty fills, and Readers
-// holding it notice through the track generation.
-func (s *Store) dropBlob(b *blob, reason string, corrupt bool) {
-	s.mu.Lock()
-	if s.blobs[b.hash] != b {
-		s.mu.Unlock()
-		return // dropped already
-	}
-	keys := make([]Key, 0, len(b.tracks))
-	for t := range b.tracks {
-		keys = append(keys, t.key)
-		t.gen.Add(1)
-		if t.refs == 0 {
-			s.dropTrackLocked(t)
-			continue
-		}
-		delete(b.tracks, t)
-		t.blob = nil
-		t.fill = s.newFillLocked(t, s.cfg.BlockSize)
-		enc := t.enc
-		s.enqueue(func(tx *boltTx) error { return tx.Bucket(bucketManifests).Delete([]byte(enc)) })
-	}
-	s.forgetBlobLocked(b)
-	id := blobRel(b.hash)
-	done := make(chan struct{})
-	s.removing[id] = done
-	s.mu.Unlock()
-
-	if corrupt {
-		s.m.integrity.Inc()
-	}
-	s.log.Warn("dropping cached blob; its tracks will be fetched again",
-		zap.String("blob", id), zap.String("reason", reason), zap.Stringers("tracks", keys))
-	s.unlink([]string{id})
-
-	s.mu.Lock()
-	delete(s.removing, id)
-	close(done)
-	s.mu.Unlock()
 }

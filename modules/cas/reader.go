@@ -8,9 +8,12 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/zeebo/blake3"
 	"go.uber.org/zap"
+
+	"github.com/musicfs/musicfs/modules/origins"
 )
 
 // maxAttempts bounds how often one read re-resolves a block whose state
@@ -31,9 +34,10 @@ type Reader struct {
 	// small reads that follow are not each a fetch of the whole block.
 	spare atomic.Pointer[spareBlock]
 
-	mu    sync.Mutex // guards fills and files
+	mu    sync.Mutex // guards fills, files and held
 	fills []fillUse  // fill files this Reader holds open
 	files []*os.File // blob files it opened
+	held  []*blob    // blobs it is counted in the readers of
 }
 
 // fillUse is a Reader's open use of a fill file. The Reader keeps its own
@@ -59,14 +63,17 @@ type blobFile struct {
 	b   *blob
 	gen uint64
 	st  stamp // the file's stamp when its content was last verified
+	// fresh is set when the descriptor was opened (and the blob verified
+	// within FreshFor), for the Blob call that follows the open.
+	fresh atomic.Bool
 }
 
 // unchanged reports whether the blob's file still has the stamp it was
 // verified under. Every daemon read checks it after reading: any write to
 // the file through the filesystem moves its ctime, so bytes read before an
 // unchanged stamp are bytes that were hashed. Damage that leaves the stamp
-// alone (silent bit rot on the disk) is what the scrub and the first open
-// after start catch.
+// alone (silent bit rot on the disk) is what the hash at open, the watch of
+// open blobs and the scrub catch.
 func (bf *blobFile) unchanged() bool {
 	st, err := fstat(bf.fd)
 	return err == nil && st.same(bf.st)
@@ -74,8 +81,8 @@ func (bf *blobFile) unchanged() bool {
 
 // Open returns a Reader of k. Nothing is read from the origin until a read
 // needs a block that is not cached; open is called then. A complete blob is
-// opened and, if its file changed since it was last hashed (or was not
-// hashed since start), verified here.
+// opened and hashed whole here, unless its file is unchanged since it last
+// hashed right, less than FreshFor ago.
 func (s *Store) Open(k Key, open Opener) (*Reader, error) {
 	if k.Size < 0 {
 		return nil, fmt.Errorf("open %s: negative size", k)
@@ -96,17 +103,39 @@ func (s *Store) Open(k Key, open Opener) (*Reader, error) {
 	return r, nil
 }
 
-// Blob returns the complete, verified blob, for FUSE passthrough; false
-// while the track is partial. The Reader owns the file and closes it.
+// Blob returns the complete blob, for FUSE passthrough; false while the
+// track is partial. The kernel will read the file with no check of ours,
+// so it has been hashed whole by this open (Open does it), or is hashed
+// here, unless that was done within FreshFor; hashing also brings the file
+// into the page cache the kernel then reads. One found damaged is repaired
+// first, if it can be. The Reader owns the file and closes it.
 func (r *Reader) Blob() (*os.File, bool) {
 	if r.t == nil || r.closed.Load() {
 		return nil, false
 	}
-	bf, err := r.useBlob()
-	if err != nil || bf == nil {
-		return nil, false
+	for range maxAttempts {
+		bf, err := r.useBlob()
+		if err != nil || bf == nil {
+			return nil, false
+		}
+		if bf.fresh.Swap(false) { // verified by this open
+			return bf.f, true
+		}
+		st, ok, err := r.s.verifyBlob(bf.b, bf.f, r.s.cfg.FreshFor)
+		if err != nil {
+			r.s.log.Warn("verify cached blob for passthrough", zap.Stringer("track", r.key), zap.Error(err))
+			return nil, false
+		}
+		if ok {
+			if !st.same(bf.st) { // hashed again under a new stamp
+				r.blob.CompareAndSwap(bf, &blobFile{f: bf.f, fd: bf.fd, b: bf.b, gen: bf.gen, st: st})
+			}
+			return bf.f, true
+		}
+		// Damaged: dropped (the track is partial now) or being repaired
+		// (useBlob waits for it).
 	}
-	return bf.f, true
+	return nil, false
 }
 
 // Close releases the Reader's files and its hold on the track. Fetches it
@@ -116,9 +145,10 @@ func (r *Reader) Close() error {
 		return nil
 	}
 	r.mu.Lock()
-	fills, files := r.fills, r.files
-	r.fills, r.files = nil, nil
+	fills, files, held := r.fills, r.files, r.held
+	r.fills, r.files, r.held = nil, nil, nil
 	r.mu.Unlock()
+	r.s.unhold(r, held)
 	for _, u := range fills {
 		u.fl.close()
 	}
@@ -342,38 +372,97 @@ func (r *Reader) useBlob() (*blobFile, error) {
 		return bf, nil
 	}
 	s := r.s
-	s.mu.Lock()
-	b, gen := t.blob, t.gen.Load()
-	s.mu.Unlock()
-	if b == nil {
-		return nil, nil
+	b, gen, err := r.currentBlob()
+	if b == nil || err != nil {
+		return nil, err
 	}
 	f, st, err := s.openBlob(b)
 	if f == nil || err != nil {
 		return nil, err
 	}
 	bf := &blobFile{f: f, fd: int(f.Fd()), b: b, gen: gen, st: st}
+	bf.fresh.Store(true)
+	hold := s.hold(r, b)
 	r.mu.Lock()
 	if r.closed.Load() {
 		r.mu.Unlock()
 		_ = f.Close()
+		if hold {
+			s.unhold(r, []*blob{b})
+		}
 		return nil, os.ErrClosed
 	}
 	r.files = append(r.files, f)
+	if hold {
+		r.held = append(r.held, b)
+	}
 	r.mu.Unlock()
 	r.blob.Store(bf)
 	return bf, nil
 }
 
+// currentBlob returns the track's blob and generation, waiting out a
+// repair of the blob (within the read timeout): its bytes are not to be
+// served until it is done.
+func (r *Reader) currentBlob() (*blob, uint64, error) {
+	s, t := r.s, r.t
+	var timer *time.Timer
+	for {
+		s.mu.Lock()
+		b, gen := t.blob, t.gen.Load()
+		var wait chan struct{}
+		if b != nil {
+			wait = b.repairing
+		}
+		s.mu.Unlock()
+		if wait == nil {
+			return b, gen, nil
+		}
+		if timer == nil {
+			timer = time.NewTimer(s.cfg.ReadTimeout)
+			defer timer.Stop()
+		}
+		select {
+		case <-wait:
+		case <-timer.C:
+			return nil, 0, fmt.Errorf("read %s: cached copy under repair for longer than %s: %w", r.key, s.cfg.ReadTimeout, origins.ErrTimeout)
+		case <-s.ctx.Done():
+			return nil, 0, ErrClosed
+		}
+	}
+}
+
+// hold counts r among b's readers; false if it was already, or b is gone.
+func (s *Store) hold(r *Reader, b *blob) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := b.readers[r]; ok || s.blobs[b.hash] != b {
+		return false
+	}
+	b.readers[r] = struct{}{}
+	return true
+}
+
+func (s *Store) unhold(r *Reader, held []*blob) {
+	if len(held) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range held {
+		delete(b.readers, r)
+	}
+}
+
 // blobFailed handles a read of n of want bytes at off from bf that cannot
 // be served. A short read means the verified blob is damaged: it is
-// dropped, and the track fetched again. A full read from a file whose
+// repaired or dropped (see blobDamaged). A full read from a file whose
 // stamp moved since it was verified may have read changed bytes: the
 // descriptor is retired, so the next useBlob opens the blob afresh and
 // verifies it again (keeping it if its content still matches its name).
 func (r *Reader) blobFailed(bf *blobFile, off int64, n, want int, err error) {
 	if n != want {
-		r.s.dropBlob(bf.b, fmt.Sprintf("read at %d: %d of %d bytes: %v", off, n, want, err), true)
+		r.s.blobDamaged(bf.b, fmt.Sprintf("read at %d: %d of %d bytes: %v", off, n, want, err))
 		return
 	}
 	r.blob.CompareAndSwap(bf, nil)

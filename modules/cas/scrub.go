@@ -59,16 +59,22 @@ func (s *Store) scrubBlob(b *blob) bool {
 		s.log.Warn("scrub blob", zap.String("blob", b.hash), zap.Error(err))
 		return s.ctx.Err() == nil
 	}
+	s.checkBlob(b, f, st, s.pacer())
+	return s.ctx.Err() == nil
+}
+
+// pacer returns a pace function for checkBlob that keeps one blob's rehash
+// at cfg.ScrubRate bytes/s and reports false once the store is stopping.
+func (s *Store) pacer() func(n int64) bool {
 	start, done := time.Now(), int64(0)
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	pace := func(n int64) bool {
+	return func(n int64) bool {
 		done += n
 		wait := time.Until(start.Add(time.Duration(float64(done) / float64(s.cfg.ScrubRate) * float64(time.Second))))
 		if wait <= 0 {
 			return s.ctx.Err() == nil
 		}
-		timer.Reset(wait)
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
 		select {
 		case <-s.ctx.Done():
 			return false
@@ -76,6 +82,4 @@ func (s *Store) scrubBlob(b *blob) bool {
 			return true
 		}
 	}
-	s.checkBlob(b, f, st, pace)
-	return s.ctx.Err() == nil
 }

@@ -4,10 +4,15 @@
 // per-track fill file; each block's BLAKE3 hash is recorded in the manifest
 // and checked when the block is served. When every block is present the
 // track is hashed whole and the fill file is renamed to blobs/ab/abcd…, named
-// by that hash, so identical files share one blob. A blob is verified whole
-// when first opened after start and whenever its file changed since it was
-// last verified; every daemon read from it checks that it did not. Manifests
-// live in a bbolt database in the cache directory.
+// by that hash, so identical files share one blob. A blob is hashed whole
+// at every open unless it hashed right less than FreshFor ago and its file
+// is unchanged since; every daemon read from it checks that the file did
+// not change. While Readers hold a blob (the kernel may be reading it
+// through FUSE passthrough, unchecked), its file is watched for changes and
+// rehashed at a priority interval; damage found then is repaired in the
+// file itself from the origin, or, failing that, cut off so that it cannot
+// be read (see repair). Where the filesystem has fs-verity, blobs get it.
+// Manifests live in a bbolt database in the cache directory.
 //
 // The in-memory state (Store.mu) is authoritative while the store runs; the
 // database follows it asynchronously and is reconciled with the files at
@@ -78,6 +83,8 @@ type Store struct {
 	usage    atomic.Int64       // allocated bytes of all entries
 	warnedAt atomic.Int64       // unix ns of the last "serving uncached" warning
 	stuck    bounded.Stuck      // origin calls abandoned at the timeout, still blocked
+	// verityOff is set once enabling fs-verity failed for want of support.
+	verityOff atomic.Bool
 
 	db     *bolt.DB
 	q      queue
@@ -129,13 +136,35 @@ type blob struct {
 	access int64 // persisted or inherited from retired tracks (unix ns)
 	tracks map[*track]struct{}
 	// The blob was hashed whole while its file had this stamp. Until the file
-	// changes, it is trusted without rehashing: opened for passthrough, and
-	// read by the daemon, which checks after every read that its descriptor
-	// still has the stamp (see blobFile.unchanged) and verifies it again if
-	// not. Damage that keeps the stamp (bit rot under the filesystem) is
-	// found by the scrub and by the first open after start.
+	// changes, the daemon reads it without rehashing, checking after every
+	// read that its descriptor still has the stamp (see blobFile.unchanged)
+	// and verifying it again if not. Damage that keeps the stamp (bit rot
+	// under the filesystem) is found by the hash at each open (once
+	// FreshFor has passed), the watch of open blobs and the scrub.
 	stamp    stamp
 	verified bool
+	// verifiedAt is when the content last hashed right (unix ns; 0: not in
+	// this run). An open for passthrough hashes it again once FreshFor has
+	// passed: the kernel then reads the file with no check of ours.
+	verifiedAt int64
+	// blocks are the hashes of the content's bsize blocks, known once the
+	// blob was promoted or verified in this run. They tell which blocks a
+	// damaged blob lost, so that it can be repaired in place.
+	bsize  int64
+	blocks [][hashLen]byte
+	// readers hold descriptors of the file, which the kernel may be reading
+	// through passthrough: damage found while there are any is repaired in
+	// the file itself, since a new file would not reach those descriptors.
+	// They also give the repair its origin files.
+	readers map[*Reader]struct{}
+	// repairing is closed when the repair of damage found in the open blob
+	// ends; nil when none runs. Readers wait for it.
+	repairing chan struct{}
+	verity    bool // fs-verity is enabled on the file: the kernel checks every page
+}
+
+func newBlob(hash string, size, bytes int64) *blob {
+	return &blob{hash: hash, size: size, bytes: bytes, tracks: map[*track]struct{}{}, readers: map[*Reader]struct{}{}}
 }
 
 func (s *Store) touch(t *track) {
