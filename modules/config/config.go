@@ -47,7 +47,17 @@ type Cache struct {
 	// ScrubRate bounds the background re-hashing of complete blobs, in
 	// bytes per second; 0 turns the scrub off.
 	ScrubRate Size `koanf:"scrub_rate"`
+	// Passthrough is auto (complete cached files are read by the kernel
+	// through FUSE passthrough where it can) or off (the daemon serves and
+	// checks every read).
+	Passthrough string `koanf:"passthrough"`
 }
+
+// Values of cache.passthrough.
+const (
+	PassthroughAuto = "auto"
+	PassthroughOff  = "off"
+)
 
 // Defaults that do not depend on the environment.
 const (
@@ -102,11 +112,12 @@ func defaultMap(euid int, env map[string]string) map[string]any {
 		"tags":        map[string]any{"various_artists": tree.DefaultVariousArtists, "separator": tree.DefaultSeparator},
 		"state_dir":   stateDir,
 		"cache": map[string]any{
-			"dir":        cacheDir,
-			"max_size":   DefaultMaxSize.String(),
-			"min_free":   DefaultMinFree.String(),
-			"pin":        []any{},
-			"scrub_rate": DefaultScrubRate.String(),
+			"dir":         cacheDir,
+			"max_size":    DefaultMaxSize.String(),
+			"min_free":    DefaultMinFree.String(),
+			"pin":         []any{},
+			"scrub_rate":  DefaultScrubRate.String(),
+			"passthrough": PassthroughAuto,
 		},
 		"read_timeout":     DefaultReadTimeout.String(),
 		"shutdown_timeout": DefaultShutdownTimeout.String(),

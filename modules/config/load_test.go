@@ -45,7 +45,7 @@ func TestLoadDefaults(t *testing.T) {
 		Views:           tree.DefaultViews(),
 		Tags:            tree.DefaultConfig().Tags,
 		StateDir:        stateDir,
-		Cache:           Cache{Dir: cacheDir, MaxSize: 20 * GiB, MinFree: MinFree{Percent: 5}, Pin: []string{}, ScrubRate: 16 * MiB},
+		Cache:           Cache{Dir: cacheDir, MaxSize: 20 * GiB, MinFree: MinFree{Percent: 5}, Pin: []string{}, ScrubRate: 16 * MiB, Passthrough: PassthroughAuto},
 		ReadTimeout:     30 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		Origins:         []origins.OriginConfig{},

@@ -43,7 +43,8 @@ var Module = fx.Module("config",
 		},
 		func(c *Config) metrics.Config { return c.Metrics },
 		func(c *Config) fusefs.Config {
-			return fusefs.Config{Mountpoint: c.Mountpoint, AllowOther: c.AllowOther, ReadTimeout: c.ReadTimeout, Uncached: c.uncached()}
+			return fusefs.Config{Mountpoint: c.Mountpoint, AllowOther: c.AllowOther, ReadTimeout: c.ReadTimeout, Uncached: c.uncached(),
+				NoPassthrough: c.Cache.Passthrough == PassthroughOff}
 		},
 		func(c *Config) cas.Config {
 			return cas.Config{Dir: c.Cache.Dir, ReadTimeout: c.ReadTimeout, ScrubRate: int64(c.Cache.ScrubRate)}

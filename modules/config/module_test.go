@@ -50,3 +50,18 @@ func TestModuleProvidesEverySlice(t *testing.T) {
 		t.Error("logging.Config.StateDir is empty")
 	}
 }
+
+func TestPassthroughOffReachesFusefs(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		off   bool
+	}{{PassthroughAuto, false}, {PassthroughOff, true}} {
+		cfg := validConfig(t)
+		cfg.Cache.Passthrough = tc.value
+		var f fusefs.Config
+		fxtest.New(t, Module, fx.Supply(cfg), fx.NopLogger, fx.Populate(&f)).RequireStart().RequireStop()
+		if f.NoPassthrough != tc.off {
+			t.Errorf("cache.passthrough: %s gives fusefs NoPassthrough %v", tc.value, f.NoPassthrough)
+		}
+	}
+}

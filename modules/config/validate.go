@@ -89,6 +89,9 @@ func (c *Config) Validate() error {
 	if p := c.Cache.MinFree.Percent; p < 0 || p >= 100 || math.IsNaN(p) {
 		add("cache.min_free: %v%% must be between 0%% and 100%%", p)
 	}
+	if p := c.Cache.Passthrough; p != PassthroughAuto && p != PassthroughOff {
+		add("cache.passthrough: %q must be auto or off", p)
+	}
 	errs = append(errs, cache.ValidatePin(c.Cache.Pin))
 	if c.ReadTimeout <= 0 {
 		add("read_timeout: must be > 0")

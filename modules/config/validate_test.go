@@ -62,6 +62,7 @@ func TestValidate(t *testing.T) {
 		{"max size", func(c *Config) { c.Cache.MaxSize = 0 }, []string{"cache.max_size: must be > 0"}},
 		{"min free", func(c *Config) { c.Cache.MinFree.Percent = 100 }, []string{"cache.min_free:"}},
 		{"pin pattern", func(c *Config) { c.Cache.Pin = []string{"ok/**", "bad[", ""} }, []string{`cache.pin[1]: "bad[": invalid glob`, `cache.pin[2]: "": empty pattern`}},
+		{"passthrough", func(c *Config) { c.Cache.Passthrough = "on" }, []string{`cache.passthrough: "on" must be auto or off`}},
 		{"read timeout", func(c *Config) { c.ReadTimeout = 0 }, []string{"read_timeout: must be > 0"}},
 		{"shutdown timeout", func(c *Config) { c.ShutdownTimeout = -1 }, []string{"shutdown_timeout: must be > 0"}},
 		{"log format", func(c *Config) { c.Log.Format = "text" }, []string{`log.format: "text" must be console or json`}},

@@ -11,7 +11,8 @@ type Config struct {
 	// (`cache: false`: fast local disks).
 	Uncached []string
 	// NoPassthrough makes the daemon serve complete cached files itself
-	// instead of handing them to the kernel (FUSE passthrough). Tests use it
-	// to exercise the fallback taken when the kernel or privileges refuse.
+	// instead of handing them to the kernel (FUSE passthrough):
+	// cache.passthrough: off, for every read checked by the daemon. It is
+	// also the fallback taken when the kernel or privileges refuse.
 	NoPassthrough bool
 }
