@@ -8,6 +8,7 @@
 //
 // BenchmarkSequentialRead (about 1 GB of large files) and BenchmarkCache
 // (an album behind an injected slow origin) measure reads;
+// BenchmarkPassthroughOpen the cost of hashing a cached file at open;
 // BenchmarkLibrary100k (100,000 small tracks) the scan, walks, memory,
 // restart and change latency. The libraries are written to temporary
 // directories on the filesystem of os.TempDir. The benchmarks need root and

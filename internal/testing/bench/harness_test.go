@@ -195,3 +195,24 @@ func TestMbPerSec(t *testing.T) {
 		t.Errorf("mbPerSec(1e9, 0) = %v, want 0", got)
 	}
 }
+
+func TestPercentile(t *testing.T) {
+	ds := make([]time.Duration, 100)
+	for i := range ds {
+		ds[i] = time.Duration(100 - i) // reversed: percentile must sort a copy
+	}
+	for _, tt := range []struct {
+		p    float64
+		want time.Duration
+	}{{0.5, 50}, {0.99, 99}, {1, 100}, {0.001, 1}} {
+		if got := percentile(ds, tt.p); got != tt.want {
+			t.Errorf("percentile(1..100, %v) = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+	if ds[0] != 100 {
+		t.Fatal("percentile reordered its input")
+	}
+	if got := percentile(nil, 0.5); got != 0 {
+		t.Errorf("percentile(nil) = %v", got)
+	}
+}
