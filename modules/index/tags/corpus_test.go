@@ -42,10 +42,10 @@ func TestCorpus(t *testing.T) {
 	wantOK, oracleOK, oracleCases := 0, 0, 0
 	for i, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			got, err := read(paths[i])
+			got, err := readCorpusFile(paths[i])
 			if t.Run("want", func(t *testing.T) {
 				switch {
-				case err != nil && !(isZero(c.Want) && (errors.Is(err, tags.ErrNoReader) || errors.Is(err, tags.ErrNoTags))):
+				case err != nil && !(isZeroExpect(c.Want) && (errors.Is(err, tags.ErrNoReader) || errors.Is(err, tags.ErrNoTags))):
 					t.Errorf("%s (%s): %v", c.RelPath, c.Format, err)
 				case !reflect.DeepEqual(got, c.Want):
 					t.Errorf("%s (%s):\n got %+v\nwant %+v", c.RelPath, c.Format, got, c.Want)
@@ -71,9 +71,9 @@ func TestCorpus(t *testing.T) {
 		wantOK, len(cases), oracleOK, oracleCases, oracleCases)
 }
 
-// read reads a file's tags into the corpus's terms; empty lists are nil,
+// readCorpusFile reads a file's tags into the corpus's terms; empty lists are nil,
 // as in Expect.
-func read(path string) (tagcorpus.Expect, error) {
+func readCorpusFile(path string) (tagcorpus.Expect, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return tagcorpus.Expect{}, err
@@ -97,4 +97,4 @@ func read(path string) (tagcorpus.Expect, error) {
 	}, err
 }
 
-func isZero(e tagcorpus.Expect) bool { return reflect.DeepEqual(e, tagcorpus.Expect{}) }
+func isZeroExpect(e tagcorpus.Expect) bool { return reflect.DeepEqual(e, tagcorpus.Expect{}) }
