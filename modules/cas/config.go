@@ -32,6 +32,10 @@ type Config struct {
 	// for changes (any write moves their stamp); a changed one is verified
 	// at once. Zero means 1 s.
 	OpenCheckInterval time.Duration `koanf:"open_check_interval"`
+	// VerifyReads checks every daemon read of a complete blob against the
+	// hashes of the blocks it touches, not only the file's stamp
+	// (cache.passthrough: off: every byte served checked by the daemon).
+	VerifyReads bool `koanf:"verify_reads"`
 	// OpenScrubInterval is how often an open blob is rehashed even when its
 	// file did not change (damage below the filesystem), at ScrubRate.
 	// Zero means 10 s.

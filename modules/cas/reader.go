@@ -58,11 +58,13 @@ type spareBlock struct {
 // track's generation is unchanged (a dropped blob bumps it) and the file's
 // stamp is the one it was verified under.
 type blobFile struct {
-	f   *os.File
-	fd  int
-	b   *blob
-	gen uint64
-	st  stamp // the file's stamp when its content was last verified
+	f      *os.File
+	fd     int
+	b      *blob
+	gen    uint64
+	st     stamp // the file's stamp when its content was last verified
+	bsize  int64 // b's block size and hashes, for VerifyReads
+	blocks [][hashLen]byte
 	// fresh is set when the descriptor was opened (and the blob verified
 	// within FreshFor), for the Blob call that follows the open.
 	fresh atomic.Bool
@@ -128,7 +130,7 @@ func (r *Reader) Blob() (*os.File, bool) {
 		}
 		if ok {
 			if !st.same(bf.st) { // hashed again under a new stamp
-				r.blob.CompareAndSwap(bf, &blobFile{f: bf.f, fd: bf.fd, b: bf.b, gen: bf.gen, st: st})
+				r.blob.CompareAndSwap(bf, &blobFile{f: bf.f, fd: bf.fd, b: bf.b, gen: bf.gen, st: st, bsize: bf.bsize, blocks: bf.blocks})
 			}
 			return bf.f, true
 		}
@@ -183,7 +185,7 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	s, t := r.s, r.t
 	s.touch(t)
 	if bf := r.blob.Load(); bf != nil && bf.gen == t.gen.Load() {
-		n, err := bf.f.ReadAt(want, off)
+		n, err := r.readBlob(bf, want, off)
 		if n == len(want) && bf.unchanged() {
 			s.m.hits.Inc()
 			s.m.hitBytes.Add(float64(n))
@@ -217,6 +219,36 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	return done, eof
 }
 
+// readBlob reads p at off from bf. With VerifyReads (cache.passthrough:
+// off) every block the read touches is read whole and checked against its
+// hash first, so even damage that leaves the file's stamp alone is never
+// served; a block that fails is reported to blobDamaged and the read comes
+// up short.
+func (r *Reader) readBlob(bf *blobFile, p []byte, off int64) (int, error) {
+	if !r.s.cfg.VerifyReads || bf.blocks == nil {
+		return bf.f.ReadAt(p, off)
+	}
+	s := r.s
+	bp := s.getBuf(bf.bsize)
+	defer s.putBuf(bp)
+	done := 0
+	for done < len(p) {
+		pos := off + int64(done)
+		i := int(pos / bf.bsize)
+		boff := int64(i) * bf.bsize
+		buf := (*bp)[:min(bf.bsize, bf.b.size-boff)]
+		if m, err := bf.f.ReadAt(buf, boff); m != len(buf) {
+			return done, err
+		}
+		if blake3.Sum256(buf) != bf.blocks[i] {
+			s.blobDamaged(bf.b, fmt.Sprintf("block %d does not match its hash", i))
+			return done, fmt.Errorf("read %s at %d: cached block damaged", r.key, pos)
+		}
+		done += copy(p[done:], buf[pos-boff:])
+	}
+	return done, nil
+}
+
 // readSome serves a prefix of p, at pos, from one block (or from the blob).
 func (r *Reader) readSome(ctx context.Context, p []byte, pos int64) (n int, fromOrigin bool, err error) {
 	s, t := r.s, r.t
@@ -229,7 +261,7 @@ func (r *Reader) readSome(ctx context.Context, p []byte, pos int64) (n int, from
 			return 0, false, err
 		}
 		if bf != nil {
-			n, err := bf.f.ReadAt(p, pos)
+			n, err := r.readBlob(bf, p, pos)
 			if n == len(p) && bf.unchanged() {
 				return n, false, nil
 			}
@@ -381,6 +413,9 @@ func (r *Reader) useBlob() (*blobFile, error) {
 		return nil, err
 	}
 	bf := &blobFile{f: f, fd: int(f.Fd()), b: b, gen: gen, st: st}
+	s.mu.Lock()
+	bf.bsize, bf.blocks = b.bsize, b.blocks // set once, by the verification just done
+	s.mu.Unlock()
 	bf.fresh.Store(true)
 	hold := s.hold(r, b)
 	r.mu.Lock()

@@ -47,7 +47,8 @@ var Module = fx.Module("config",
 				NoPassthrough: c.Cache.Passthrough == PassthroughOff}
 		},
 		func(c *Config) cas.Config {
-			return cas.Config{Dir: c.Cache.Dir, ReadTimeout: c.ReadTimeout, ScrubRate: int64(c.Cache.ScrubRate)}
+			return cas.Config{Dir: c.Cache.Dir, ReadTimeout: c.ReadTimeout, ScrubRate: int64(c.Cache.ScrubRate),
+				VerifyReads: c.Cache.Passthrough == PassthroughOff}
 		},
 		func(c *Config) cache.Config {
 			return cache.Config{Dir: c.Cache.Dir, MaxSize: int64(c.Cache.MaxSize), MinFreeBytes: int64(c.Cache.MinFree.Bytes),

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
+	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/fusefs"
 	"github.com/musicfs/musicfs/modules/janitor"
 	"github.com/musicfs/musicfs/modules/logging"
@@ -58,10 +59,13 @@ func TestPassthroughOffReachesFusefs(t *testing.T) {
 	}{{PassthroughAuto, false}, {PassthroughOff, true}} {
 		cfg := validConfig(t)
 		cfg.Cache.Passthrough = tc.value
-		var f fusefs.Config
-		fxtest.New(t, Module, fx.Supply(cfg), fx.NopLogger, fx.Populate(&f)).RequireStart().RequireStop()
-		if f.NoPassthrough != tc.off {
-			t.Errorf("cache.passthrough: %s gives fusefs NoPassthrough %v", tc.value, f.NoPassthrough)
+		var (
+			f fusefs.Config
+			c cas.Config
+		)
+		fxtest.New(t, Module, fx.Supply(cfg), fx.NopLogger, fx.Populate(&f, &c)).RequireStart().RequireStop()
+		if f.NoPassthrough != tc.off || c.VerifyReads != tc.off {
+			t.Errorf("cache.passthrough: %s gives fusefs NoPassthrough %v, cas VerifyReads %v", tc.value, f.NoPassthrough, c.VerifyReads)
 		}
 	}
 }

@@ -119,12 +119,16 @@ func TestPassthroughHeldBlobDamaged(t *testing.T) {
 // in place.
 func TestSilentDamage(t *testing.T) {
 	for _, tc := range []struct {
-		name          string
-		held, offline bool
+		name                  string
+		held, offline, daemon bool // daemon: cache.passthrough: off
 	}{
-		{"new open, origin online", false, false},
-		{"new open, origin offline", false, true},
-		{"held open, origin online", true, false},
+		{"new open, origin online", false, false, false},
+		{"new open, origin offline", false, true, false},
+		{"held open, origin online", true, false, false},
+		// With passthrough off every read is checked before it is served:
+		// no rehash needs to come first.
+		{"passthrough off, held open, origin online", true, false, true},
+		{"passthrough off, held open, origin offline", true, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			disk := faults.NewLoopFS(t, 64<<20)
@@ -132,17 +136,33 @@ func TestSilentDamage(t *testing.T) {
 			var f *faults.Flaky
 			cacheDir := filepath.Join(disk.Dir, "cache")
 			d := startDaemon(t, lib, flaky(&f),
-				configure(func(c *config.Config) { c.Cache.Dir = cacheDir }),
+				configure(func(c *config.Config) {
+					c.Cache.Dir = cacheDir
+					if tc.daemon {
+						c.Cache.Passthrough = config.PassthroughOff
+					}
+				}),
 				casTuned(func(c *cas.Config) {
-					c.FreshFor = time.Nanosecond // every passthrough open hashes
+					c.FreshFor = time.Nanosecond // every open hashes
 					c.OpenScrubInterval = 50 * time.Millisecond
+					if tc.daemon {
+						c.OpenScrubInterval = time.Hour
+					}
 				}))
 			d.Config.Cache.Dir = cacheDir // for settled
 			vp := "Origins/lib/" + rels[0]
 			want := readFile(t, filepath.Join(lib, rels[0]))
 			mustPlay(t, d, rels[0])
 			blobs := settled(t, d)
-			held := passThrough(t, d, vp) // verified now
+			var held *os.File
+			if tc.daemon {
+				var err error
+				if held, err = os.OpenFile(d.Path(vp), os.O_RDONLY|syscall.O_DIRECT, 0); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				held = passThrough(t, d, vp) // verified now
+			}
 			if !tc.held {
 				held.Close()
 			} else {
@@ -153,9 +173,17 @@ func TestSilentDamage(t *testing.T) {
 			disk.FlipUnderneath(t, blobs[0], damaged)
 
 			if tc.held {
-				waitRepair(t, d, "repaired")
-				if got, err := readHeld(held); err != nil || !bytes.Equal(got, want) {
-					t.Fatalf("held descriptor after the repair: %v, right bytes %v", err, bytes.Equal(got, want))
+				if !tc.daemon {
+					waitRepair(t, d, "repaired")
+				}
+				got, err := readHeld(held)
+				switch {
+				case !bytes.Equal(got, want[:min(len(got), len(want))]):
+					t.Fatal("held descriptor read wrong bytes")
+				case tc.offline && err == nil:
+					t.Fatal("held descriptor read the damaged file whole with the origin offline")
+				case !tc.offline && (err != nil || len(got) != len(want)):
+					t.Fatalf("held descriptor after the repair: %v, %d bytes", err, len(got))
 				}
 				return
 			}
