@@ -25,7 +25,7 @@ var id3Fields = map[string]Field{
 	"TPE2": AlbumArtist, "TP2": AlbumArtist,
 	"TALB": Album, "TAL": Album,
 	"TCON": Genre, "TCO": Genre,
-	"TDRC": Date, "TYER": Date, "TYE": Date,
+	"TDRC": Date, "TYER": Year, "TYE": Year,
 	"TDOR": OriginalDate, "TORY": OriginalDate, "TOR": OriginalDate,
 	"TDRL": ReleaseDate,
 	"TRCK": TrackNumber, "TRK": TrackNumber,

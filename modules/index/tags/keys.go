@@ -21,7 +21,7 @@ var keyFields = map[string]Field{
 	"ALBUMTITLE":          Album,
 	"GENRE":               Genre,
 	"DATE":                Date,
-	"YEAR":                Date,
+	"YEAR":                Year,
 	"RECORDINGDATE":       Date,
 	"ORIGINALDATE":        OriginalDate,
 	"ORIGINALYEAR":        OriginalDate,

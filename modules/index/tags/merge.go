@@ -41,7 +41,7 @@ func merge(blocks []Block) Tags {
 	t.Artists = unique(cmpOr(first(Artists), first(Artist)))
 	t.AlbumArtists = unique(cmpOr(first(AlbumArtists), first(AlbumArtist)))
 	t.Genres = unique(first(Genre))
-	for _, f := range [...]Field{Date, OriginalDate, ReleaseDate} {
+	for _, f := range [...]Field{Date, Year, OriginalDate, ReleaseDate} {
 		for _, v := range first(f) {
 			if t.Year = yearOf(v); t.Year != 0 {
 				break

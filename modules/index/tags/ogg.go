@@ -184,7 +184,7 @@ func (o *oggStream) segment() error {
 // nextPage moves to the next page of the stream, skipping those of others.
 func (o *oggStream) nextPage() error {
 	for {
-		h, err := o.s.at(o.next, oggPageHeader+255) // the header and its segment table
+		h, err := o.s.peek(o.next, oggPageHeader+255) // the header and its segment table
 		if err != nil {
 			return err
 		}

@@ -20,6 +20,7 @@ type source struct {
 	r       io.ReaderAt
 	size    int64
 	win     []byte
+	scratch []byte // peek's buffer
 	winOff  int64
 	fetched int64 // bytes read from r
 	limit   int64
@@ -45,11 +46,14 @@ func (s *source) at(off int64, n int) ([]byte, error) {
 	if rest := s.size - off; int64(n) > rest {
 		n = int(rest)
 	}
-	if s.winOff >= 0 && off >= s.winOff && off+int64(n) <= s.winOff+int64(len(s.win)) {
-		i := off - s.winOff
-		return s.win[i : i+int64(n)], nil
+	if b, ok := s.cached(off, n); ok {
+		return b, nil
 	}
 	if n > window {
+		if s.fetched+int64(n) > s.limit { // before allocating
+			s.err = ErrTooLarge
+			return nil, s.err
+		}
 		return s.fetch(off, n, make([]byte, n))
 	}
 	size := min(int64(window), s.size-off)
@@ -62,7 +66,35 @@ func (s *source) at(off int64, n int) ([]byte, error) {
 		return nil, err
 	}
 	s.win, s.winOff = b, off
-	return b[:n], nil
+	return b[:min(n, len(b))], nil
+}
+
+// cached returns the n bytes at off if the window holds them.
+func (s *source) cached(off int64, n int) ([]byte, bool) {
+	if s.winOff >= 0 && off >= s.winOff && off+int64(n) <= s.winOff+int64(len(s.win)) {
+		i := off - s.winOff
+		return s.win[i : i+int64(n)], true
+	}
+	return nil, false
+}
+
+// peek is at for a reader hopping through a file (page headers between
+// skipped pages): a miss reads just the n bytes asked for, not a window.
+func (s *source) peek(off int64, n int) ([]byte, error) {
+	if off < 0 || n < 0 || n > window {
+		return nil, errors.New("bad peek")
+	}
+	if off >= s.size {
+		return nil, nil
+	}
+	n = int(min(int64(n), s.size-off))
+	if b, ok := s.cached(off, n); ok {
+		return b, nil
+	}
+	if cap(s.scratch) < n {
+		s.scratch = make([]byte, n)
+	}
+	return s.fetch(off, n, s.scratch[:n])
 }
 
 func (s *source) fetch(off int64, n int, buf []byte) ([]byte, error) {

@@ -23,6 +23,7 @@ const (
 	Album
 	Genre
 	Date         // recording date, in any common form
+	Year         // a year beside the date (ID3 TYER, YEAR): where both are, the date wins
 	OriginalDate // original release date
 	ReleaseDate
 	TrackNumber // "3", "03" or "3/12"
@@ -35,7 +36,7 @@ const (
 
 var fieldNames = [nFields]string{
 	Title: "title", Artist: "artist", Artists: "artists", AlbumArtist: "albumartist",
-	AlbumArtists: "albumartists", Album: "album", Genre: "genre", Date: "date",
+	AlbumArtists: "albumartists", Album: "album", Genre: "genre", Date: "date", Year: "year",
 	OriginalDate: "originaldate", ReleaseDate: "releasedate", TrackNumber: "track",
 	TrackTotal: "tracktotal", DiscNumber: "disc", DiscTotal: "disctotal", Compilation: "compilation",
 }
