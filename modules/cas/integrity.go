@@ -156,8 +156,10 @@ func (s *Store) blobDamaged(b *blob, reason string) {
 		t.gen.Add(1) // Readers re-resolve, and wait for the repair
 	}
 	srcs := make([]repairSource, 0, len(b.readers))
+	seen := map[Key]bool{} // one try per origin file, however many Readers
 	for r := range b.readers {
-		if r.src.open != nil {
+		if r.src.open != nil && !seen[r.key] {
+			seen[r.key] = true
 			srcs = append(srcs, repairSource{r.key, r.src.open})
 		}
 	}
