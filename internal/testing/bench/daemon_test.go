@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -42,8 +44,9 @@ func startDaemon(tb testing.TB, lib string) *daemon {
 func (d *daemon) start(tb testing.TB) {
 	tb.Helper()
 	d.stopped = false
-	d.proc = daemontest.Start(tb, nil, "--mountpoint", d.mp, "--origin", "lib="+d.lib,
-		"--state-dir", d.state, "--cache-dir", d.cache, "--log-level", "warn")
+	// JSON at info: benchmarks read figures off the daemon's log lines.
+	d.proc = daemontest.Start(tb, []string{"MUSICFS_LOG__FORMAT=json"}, "--mountpoint", d.mp, "--origin", "lib="+d.lib,
+		"--state-dir", d.state, "--cache-dir", d.cache, "--log-level", "info")
 	tb.Cleanup(func() { d.stop(tb) })
 	d.proc.WaitReady(tb, readyTimeout)
 }
@@ -112,4 +115,16 @@ func (d *daemon) alive(tb testing.TB) bool {
 	default:
 		return true
 	}
+}
+
+// logLine returns the fields of the first JSON log line whose message is
+// msg, or nil.
+func (d *daemon) logLine(msg string) map[string]any {
+	for _, line := range strings.Split(d.proc.Output(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
+			return m
+		}
+	}
+	return nil
 }
