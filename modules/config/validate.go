@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/musicfs/musicfs/internal/bounded"
 	"github.com/musicfs/musicfs/modules/cache"
 )
@@ -154,13 +156,18 @@ func within(p, dir string) bool {
 }
 
 // checkCreatable returns an error when p exists and is not a directory, or
-// when its nearest existing ancestor is not one (MkdirAll would fail). What
-// cannot be stat-ed in time, or for another reason, is left to the start.
+// when its nearest existing ancestor is not one (MkdirAll would fail), or
+// cannot be written (a read-only filesystem, no permission). What cannot be
+// stat-ed in time, or for another reason, is left to the start.
 func checkCreatable(p string) error {
 	for d := p; ; d = filepath.Dir(d) {
 		fi, err := statBounded(d)
 		switch {
 		case err == nil && fi.IsDir():
+			// The daemon writes there (or creates p there).
+			if err := unix.Access(d, unix.W_OK); errors.Is(err, unix.EROFS) || errors.Is(err, unix.EACCES) {
+				return fmt.Errorf("%s cannot be written: %s: %w", p, d, err)
+			}
 			return nil
 		case err == nil && d == p:
 			return fmt.Errorf("%s is not a directory", p)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -122,5 +124,32 @@ func TestValidateAcceptsMissingOrigin(t *testing.T) {
 	cfg.Origins[0].Path = filepath.Join(t.TempDir(), "not-mounted-yet")
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("missing origin refused: %v", err)
+	}
+}
+
+// A cache or state directory on a read-only filesystem cannot be used:
+// refused here, not by a start that exits 1.
+func TestValidateRefusesReadOnlyDirs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a read-only tmpfs needs root")
+	}
+	ro := t.TempDir()
+	if err := unix.Mount("tmpfs", ro, "tmpfs", unix.MS_RDONLY, "size=1m"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(ro, unix.MNT_DETACH) })
+	for _, tc := range []struct {
+		key    string
+		mutate func(*Config)
+	}{
+		{"cache.dir", func(c *Config) { c.Cache.Dir = filepath.Join(ro, "cache") }},
+		{"state_dir", func(c *Config) { c.StateDir = ro }},
+	} {
+		cfg := validConfig(t)
+		tc.mutate(cfg)
+		err := cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.key+": ") || !strings.Contains(err.Error(), "read-only file system") {
+			t.Errorf("%s on a read-only filesystem: %v", tc.key, err)
+		}
 	}
 }
