@@ -106,6 +106,9 @@ func (f *file) parse() {
 	case is(4, "ftyp"):
 		f.format = "mp4"
 		f.readMP4(off)
+	case is(0, "\x1A\x45\xDF\xA3"): // EBML
+		f.format = "matroska"
+		f.readMatroska(off)
 	case len(head) >= 16 && bytes.Equal(head[:16], asfHeaderGUID):
 		f.format = "asf"
 		f.readASF(off)

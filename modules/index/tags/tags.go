@@ -56,6 +56,7 @@ const (
 	Vorbis Kind = iota // FLAC, Ogg Vorbis/Opus/Speex/FLAC
 	MP4
 	ASF
+	Matroska
 	ID3v24
 	ID3v23
 	ID3v22
@@ -68,7 +69,7 @@ const (
 )
 
 var kindNames = [nKinds]string{
-	Vorbis: "vorbis", MP4: "mp4", ASF: "asf", ID3v24: "id3v2.4", ID3v23: "id3v2.3",
+	Vorbis: "vorbis", MP4: "mp4", ASF: "asf", Matroska: "matroska", ID3v24: "id3v2.4", ID3v23: "id3v2.3",
 	ID3v22: "id3v2.2", APEv2: "apev2", RIFFInfo: "riff-info", AIFFText: "aiff-text",
 	ID3v1: "id3v1", Module: "module",
 }
