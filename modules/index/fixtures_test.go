@@ -1,8 +1,9 @@
 package index_test
 
 // Minimal but valid tagged audio files, written by hand so the tests need no
-// binary fixtures. Only what dhowden/tag (and a player) looks at is real: a
-// tag in the right container and a few bytes of stream after it.
+// binary fixtures. Only what our tag reader (modules/index/tags) and a player
+// look at is real: a tag in the right container and a few bytes of stream
+// after it.
 
 import (
 	"bytes"

@@ -6,9 +6,10 @@ import (
 	"unicode/utf16"
 )
 
-// minID3Padding zero bytes always end an ID3v2 tag. Taggers leave padding,
-// and dhowden/tag stops 10 bytes short of the declared size, so a tag
-// without padding would lose its last frame there.
+// minID3Padding zero bytes always end an ID3v2 tag, as taggers leave
+// padding. Our reader (modules/index/tags) reads frames up to the declared
+// size, but a reader that stops short of it (dhowden/tag, which MusicFS once
+// used, stopped 10 bytes short) would lose the last frame of a tag without.
 const minID3Padding = 16
 
 // id3Frame is one ID3v2 frame before its header is written.

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/dhowden/tag"
+	"github.com/musicfs/musicfs/modules/index/tags"
 )
 
 var asciiTags = Tags{
@@ -30,23 +31,18 @@ func TestMP3ID3v2ReadBack(t *testing.T) {
 		} {
 			t.Run(fmt.Sprintf("v2.%d/%s", ver, tc.name), func(t *testing.T) {
 				data := MP3(tc.tags, MP3Options{ID3v2: ver, Frames: 3})
-				m, err := tag.ReadFrom(bytes.NewReader(data))
-				if err != nil {
-					t.Fatalf("dhowden/tag: %v", err)
-				}
-				wantFormat := map[int]tag.Format{2: tag.ID3v2_2, 3: tag.ID3v2_3, 4: tag.ID3v2_4}[ver]
-				if m.Format() != wantFormat || m.FileType() != tag.MP3 {
-					t.Errorf("format %s type %s", m.Format(), m.FileType())
-				}
-				checkMetadata(t, m, tc.tags)
+				checkTags(t, data, tc.tags, "mpeg", id3v2Kind[ver])
 			})
 		}
 	}
 }
 
+// id3v2Kind is the tag block our reader reports for each ID3v2 version.
+var id3v2Kind = map[int]tags.Kind{2: tags.ID3v22, 3: tags.ID3v23, 4: tags.ID3v24}
+
 func TestMP3ID3v2Layout(t *testing.T) {
 	long := strings.Repeat("x", 200) // a frame body > 127 bytes tells syncsafe from plain sizes
-	tags := Tags{Title: long, Artist: "Björk", Album: "坂本龍一", Genre: "Rock", Year: 1997, Track: 2, TrackTotal: 10, Disc: 1, DiscTotal: 2, AlbumArtist: "Björk"}
+	tt := Tags{Title: long, Artist: "Björk", Album: "坂本龍一", Genre: "Rock", Year: 1997, Track: 2, TrackTotal: 10, Disc: 1, DiscTotal: 2, AlbumArtist: "Björk"}
 	wantIDs := map[int][]string{
 		2: {"TT2", "TP1", "TP2", "TAL", "TCO", "TYE", "TRK", "TPA"},
 		3: {"TIT2", "TPE1", "TPE2", "TALB", "TCON", "TYER", "TRCK", "TPOS"},
@@ -54,7 +50,7 @@ func TestMP3ID3v2Layout(t *testing.T) {
 	}
 	for ver, ids := range wantIDs {
 		t.Run(fmt.Sprintf("v2.%d", ver), func(t *testing.T) {
-			data := MP3(tags, MP3Options{ID3v2: ver, Frames: 1})
+			data := MP3(tt, MP3Options{ID3v2: ver, Frames: 1})
 			gotVer, size, frames := walkID3v2(t, data)
 			if gotVer != ver || data[4] != 0 || data[5] != 0 {
 				t.Fatalf("header version %d.%d flags %#x", data[3], data[4], data[5])
@@ -92,15 +88,15 @@ func TestMP3ID3v2Layout(t *testing.T) {
 }
 
 func TestMP3ID3v1(t *testing.T) {
-	tags := Tags{Title: "Gramophone", Artist: "Old Timer", Album: "Vintage", Year: 1930, Track: 4, Genre: "Oldies"}
+	v1 := Tags{Title: "Gramophone", Artist: "Old Timer", Album: "Vintage", Year: 1930, Track: 4, Genre: "Oldies"}
 	tests := []struct {
 		name string
 		tags Tags
 		opt  MP3Options
-		want Tags
+		want Tags // what the ID3v1 tag holds
 	}{
-		{"v1 only", tags, MP3Options{ID3v1: true}, tags},
-		{"v1 after v2.3", tags, MP3Options{ID3v2: 3, ID3v1: true}, tags},
+		{"v1 only", v1, MP3Options{ID3v1: true}, v1},
+		{"v1 after v2.3", v1, MP3Options{ID3v2: 3, ID3v1: true}, v1},
 		{"truncated and unknown genre", Tags{Title: strings.Repeat("t", 40), Artist: "A", Genre: "Not A Genre"},
 			MP3Options{ID3v1: true}, Tags{Title: strings.Repeat("t", 30), Artist: "A"}},
 		{"empty fields", Tags{}, MP3Options{ID3v1: true}, Tags{}},
@@ -109,26 +105,64 @@ func TestMP3ID3v1(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.opt.Frames = 2
 			data := MP3(tt.tags, tt.opt)
-			v1 := data[len(data)-128:]
-			if string(v1[:3]) != "TAG" || v1[125] != 0 {
-				t.Fatalf("no ID3v1.1 trailer: % x", v1[:4])
+			trailer := data[len(data)-128:]
+			if string(trailer[:3]) != "TAG" || trailer[125] != 0 {
+				t.Fatalf("no ID3v1.1 trailer: % x", trailer[:4])
 			}
-			m, err := tag.ReadID3v1Tags(bytes.NewReader(data))
-			if err != nil {
-				t.Fatalf("ReadID3v1Tags: %v", err)
+			// The ID3v1 tag alone: the file without its ID3v2 tag, if any.
+			alone := data
+			if tt.opt.ID3v2 != 0 {
+				_, size, _ := walkID3v2(t, data)
+				alone = data[10+size:]
 			}
-			if m.Format() != tag.ID3v1 {
-				t.Errorf("format %s", m.Format())
-			}
-			checkMetadata(t, m, tt.want)
-			if tt.opt.ID3v2 == 0 {
-				// With no ID3v2 tag, ReadFrom falls back to ID3v1, as the scanner will.
-				m, err := tag.ReadFrom(bytes.NewReader(data))
-				if err != nil || m.Format() != tag.ID3v1 {
-					t.Fatalf("ReadFrom: %v, %v", m, err)
+			if tt.want == (Tags{}) {
+				// Nothing but NULs and genre 255 ("none"): an ID3v1 tag
+				// with no value in it is no tag.
+				if !bytes.Equal(trailer[3:127], make([]byte, 124)) || trailer[127] != 255 {
+					t.Errorf("empty ID3v1 tag holds % x", trailer[3:])
 				}
+				got, err := readTags(alone)
+				if !errors.Is(err, tags.ErrNoTags) || !equalTags(got, tags.Tags{Format: "mpeg"}) {
+					t.Errorf("tags.Read = %+v, %v; want ErrNoTags in an mpeg", got, err)
+				}
+				return
+			}
+			checkTags(t, alone, tt.want, "mpeg", tags.ID3v1)
+			if tt.opt.ID3v2 != 0 {
+				// Both tags, as the scanner reads the file: every field the
+				// ID3v2 tag has comes from it, ahead of the ID3v1 one.
+				checkTags(t, data, tt.tags, "mpeg", id3v2Kind[tt.opt.ID3v2], tags.ID3v1)
 			}
 		})
+	}
+}
+
+// TestID3v1GenresReadBack writes each of the generator's 80 ID3v1 genres
+// and reads it back. For genres 40, 59 and 67 the two disagree on the name:
+// the generator spells them as the ID3v1 specification lists them, our
+// reader otherwise. The byte in the file is right either way; the names are
+// pinned here, not hidden, so that a file generated with one of these
+// genres is known not to read back as its Tags say, and a change on either
+// side is noticed.
+func TestID3v1GenresReadBack(t *testing.T) {
+	readerSpelling := map[string]string{
+		"AlternRock":  "Alt. Rock",   // 40
+		"Gangsta":     "Gangsta Rap", // 59
+		"Psychadelic": "Psychedelic", // 67
+	}
+	for i, g := range id3v1Genres {
+		data := MP3(Tags{Genre: g}, MP3Options{ID3v1: true, Frames: 1})
+		if n := data[len(data)-1]; int(n) != i {
+			t.Errorf("%q written as genre %d, want %d", g, n, i)
+		}
+		want := g
+		if s, ok := readerSpelling[g]; ok {
+			want = s
+		}
+		got, err := readTags(data)
+		if err != nil || !slices.Equal(got.Genres, []string{want}) {
+			t.Errorf("genre %d %q reads back as %q, %v; want %q", i, g, got.Genres, err, want)
+		}
 	}
 }
 
@@ -137,8 +171,8 @@ func TestMP3NoTags(t *testing.T) {
 	if data[0] != 0xFF {
 		t.Fatalf("untagged MP3 starts with % x", data[:4])
 	}
-	if _, err := tag.ReadFrom(bytes.NewReader(data)); !errors.Is(err, tag.ErrNoTagsFound) {
-		t.Errorf("ReadFrom = %v, want ErrNoTagsFound", err)
+	if got, err := readTags(data); !errors.Is(err, tags.ErrNoTags) || !equalTags(got, tags.Tags{Format: "mpeg"}) {
+		t.Errorf("tags.Read = %+v, %v; want ErrNoTags in an mpeg", got, err)
 	}
 }
 
