@@ -141,7 +141,8 @@ func latin1(s string) []byte {
 	return b
 }
 
-// id3v1Genres are the genres of the ID3v1 specification, by number.
+// id3v1Genres are the genres of the ID3v1 specification, by number, spelt
+// as mutagen (and so our reader) spells them.
 var id3v1Genres = [...]string{
 	"Blues", "Classic Rock", "Country", "Dance", "Disco", "Funk", "Grunge",
 	"Hip-Hop", "Jazz", "Metal", "New Age", "Oldies", "Other", "Pop", "R&B",
@@ -149,12 +150,12 @@ var id3v1Genres = [...]string{
 	"Death Metal", "Pranks", "Soundtrack", "Euro-Techno", "Ambient",
 	"Trip-Hop", "Vocal", "Jazz+Funk", "Fusion", "Trance", "Classical",
 	"Instrumental", "Acid", "House", "Game", "Sound Clip", "Gospel",
-	"Noise", "AlternRock", "Bass", "Soul", "Punk", "Space", "Meditative",
+	"Noise", "Alt. Rock", "Bass", "Soul", "Punk", "Space", "Meditative",
 	"Instrumental Pop", "Instrumental Rock", "Ethnic", "Gothic",
 	"Darkwave", "Techno-Industrial", "Electronic", "Pop-Folk",
-	"Eurodance", "Dream", "Southern Rock", "Comedy", "Cult", "Gangsta",
+	"Eurodance", "Dream", "Southern Rock", "Comedy", "Cult", "Gangsta Rap",
 	"Top 40", "Christian Rap", "Pop/Funk", "Jungle", "Native American",
-	"Cabaret", "New Wave", "Psychadelic", "Rave", "Showtunes", "Trailer",
+	"Cabaret", "New Wave", "Psychedelic", "Rave", "Showtunes", "Trailer",
 	"Lo-Fi", "Tribal", "Acid Punk", "Acid Jazz", "Polka", "Retro",
 	"Musical", "Rock & Roll", "Hard Rock",
 }
