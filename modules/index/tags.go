@@ -85,9 +85,9 @@ func (r *tagReader) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// reasonOf classifies what tags.ReadLimit returned for a file's content.
+// reasonOf classifies what tags.ReadLimit returned for a file's content:
+// anything but the sentinels is a malformed tag block (*tags.FormatError).
 func reasonOf(err error) Reason {
-	var fe *tags.FormatError
 	switch {
 	case errors.Is(err, tags.ErrNoTags):
 		return ReasonNoTags
@@ -97,8 +97,6 @@ func reasonOf(err error) Reason {
 		return ReasonUnknown
 	case errors.Is(err, tags.ErrTooLarge):
 		return ReasonTooLarge
-	case errors.As(err, &fe):
-		return ReasonMalformed
 	}
 	return ReasonMalformed
 }
