@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -133,12 +134,12 @@ func (l *Local) openRoot() (*os.Root, error) {
 	return r, nil
 }
 
-// Open opens relpath for reading. relpath must be a clean slash-separated
-// path inside the root; anything else, a path resolving outside the root
-// (through ".." or a symlink) and anything but a regular file get an error
-// wrapping fs.ErrNotExist.
+// Open opens relpath for reading. relpath must be a ValidRelPath, its
+// bytes those of the names on disk (not necessarily UTF-8); anything else,
+// a path resolving outside the root (through ".." or a symlink) and
+// anything but a regular file get an error wrapping fs.ErrNotExist.
 func (l *Local) Open(relpath string) (File, error) {
-	if !validRel(relpath) {
+	if !ValidRelPath(relpath) {
 		return nil, &fs.PathError{Op: "open", Path: relpath, Err: fs.ErrNotExist}
 	}
 	f, err := call(context.Background(), &l.b, func() (*os.File, error) { return l.open(relpath) },
@@ -180,7 +181,7 @@ func (l *Local) open(rel string) (*os.File, error) {
 // Stat returns relpath's metadata, following symlinks inside the root, with
 // the same path rules as Open.
 func (l *Local) Stat(relpath string) (fs.FileInfo, error) {
-	if !validRel(relpath) {
+	if !ValidRelPath(relpath) {
 		return nil, &fs.PathError{Op: "stat", Path: relpath, Err: fs.ErrNotExist}
 	}
 	return call(context.Background(), &l.b, func() (fs.FileInfo, error) {
@@ -197,10 +198,22 @@ func (l *Local) Stat(relpath string) (fs.FileInfo, error) {
 	}, nil)
 }
 
-// validRel accepts clean, slash-separated, relative paths with no ".."
-// element.
-func validRel(rel string) bool {
-	return fs.ValidPath(rel) && rel != "."
+// ValidRelPath reports whether rel is a path Open, Stat and WalkDir accept:
+// clean, slash-separated and relative, with no empty, "." or ".." element
+// and no NUL byte. It is fs.ValidPath without its demand for UTF-8: an
+// origin's names are bytes (Latin-1 on old Samba and NFS shares), and
+// Entry.RelPath carries them as they are, so that the file can be opened
+// again by that name. Nothing in such a path can leave the root.
+func ValidRelPath(rel string) bool {
+	if rel == "" || strings.IndexByte(rel, 0) >= 0 {
+		return false
+	}
+	for elem := range strings.SplitSeq(rel, "/") {
+		if elem == "" || elem == "." || elem == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // escapeIsNotExist turns os.Root's "path escapes from parent" (the only error

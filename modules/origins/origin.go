@@ -12,7 +12,10 @@ import (
 
 // Entry is one regular file found under an origin root.
 type Entry struct {
-	RelPath string // slash-separated, relative to the origin root, never escapes it
+	// RelPath is slash-separated and relative to the origin root, which it
+	// never escapes (a ValidRelPath). Its elements are the names' bytes as
+	// they are on disk: not always UTF-8 (Latin-1 names on old shares).
+	RelPath string
 	Size    int64
 	ModTime time.Time
 }
@@ -36,8 +39,8 @@ type Origin interface {
 	// (an *IncompleteError naming them, from a *Local). It stops early when
 	// ctx is done or fn returns an error.
 	Walk(ctx context.Context, fn func(Entry) error) error
-	// Open opens relpath for reading. relpath must be a clean relative path
-	// inside the root; anything else gets fs.ErrNotExist.
+	// Open opens relpath for reading. relpath must be a ValidRelPath (an
+	// Entry.RelPath is one); anything else gets fs.ErrNotExist.
 	Open(relpath string) (File, error)
 	// Stat returns the file's metadata, with the same path rules as Open.
 	Stat(relpath string) (fs.FileInfo, error)
