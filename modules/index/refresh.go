@@ -121,7 +121,7 @@ func (ix *Index) Refresh(origin string, paths []string) {
 		switch p = path.Clean(p); {
 		case p == ".":
 			whole = true
-		case fs.ValidPath(p):
+		case origins.ValidRelPath(p): // not fs.ValidPath: names need not be UTF-8
 			valid = append(valid, p)
 		default:
 			ix.log.Debug("refresh of an invalid path ignored", zap.String("origin", origin), zap.String("relpath", p))
