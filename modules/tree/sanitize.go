@@ -17,10 +17,11 @@ const maxExt = 16
 // sanitize turns s into a name usable as one path element: '/' becomes
 // U+FF0F (as rclone does), control characters (C0, DEL, C1) and invisible
 // format characters (byte-order marks, zero-width spaces, direction marks)
-// are removed, tabs and line breaks become spaces, invalid UTF-8 becomes
-// U+FFFD, surrounding whitespace is trimmed, "." and ".." become full-width
-// dots, and names longer than maxName bytes are cut at a rune boundary
-// (keeping the extension when isFile). An empty result becomes "_".
+// are removed, tabs and line breaks become spaces, a byte that is not part
+// of valid UTF-8 is read as Windows-1252 (see decodeRune), surrounding
+// whitespace is trimmed, "." and ".." become full-width dots, and names
+// longer than maxName bytes are cut at a rune boundary (keeping the
+// extension when isFile). An empty result becomes "_".
 func sanitize(s string, isFile bool) string {
 	if s = clean(s, isFile); s == "" {
 		return "_"
@@ -44,31 +45,54 @@ func clean(s string, isFile bool) string {
 	return truncate(s, maxName, isFile)
 }
 
-// scrub replaces '/' and invalid UTF-8, removes control and invisible
-// characters, turns tabs and line breaks into spaces and trims surrounding
-// whitespace.
+// scrub replaces '/' and decodes invalid UTF-8, removes control and
+// invisible characters, turns tabs and line breaks into spaces and trims
+// surrounding whitespace.
 func scrub(s string) string {
 	var b strings.Builder
-	b.Grow(len(s))
+	b.Grow(len(s) + len(s)/2) // a Windows-1252 byte takes 2 or 3 in UTF-8
 	prev := rune(' ')
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		next, _ := utf8.DecodeRuneInString(s[i+size:])
+		r, size := decodeRune(s[i:])
+		next, _ := decodeRune(s[i+size:])
 		switch {
-		case r == utf8.RuneError && size == 1:
-			b.WriteRune(utf8.RuneError)
 		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
 			b.WriteByte(' ')
 		case invisible(r) && !(joiner(r) && visible(prev) && visible(next)):
 		case r == '/':
 			b.WriteRune('／')
 		default:
-			b.WriteString(s[i : i+size])
+			b.WriteRune(r)
 		}
 		prev = r
 		i += size
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// decodeRune is utf8.DecodeRuneInString, except that a byte that does not
+// start a valid UTF-8 sequence is read as Windows-1252, the superset of
+// Latin-1 that Windows and Samba wrote: names from old shares and
+// mislabelled tags then read as they were written ("Caf\xe9" is "Café")
+// instead of as a row of U+FFFD, and names that differ in those bytes stay
+// apart. Bytes Windows-1252 leaves undefined become U+FFFD.
+func decodeRune(s string) (rune, int) {
+	r, size := utf8.DecodeRuneInString(s)
+	if r != utf8.RuneError || size != 1 {
+		return r, size
+	}
+	c := s[0]
+	if c >= 0x80 && c < 0xa0 {
+		return windows1252[c-0x80], 1
+	}
+	return rune(c), 1 // Latin-1: the byte is the code point
+}
+
+// windows1252 maps the bytes 0x80–0x9F, where Windows-1252 differs from
+// Latin-1 (whose C1 controls no name holds).
+var windows1252 = [32]rune{
+	'€', utf8.RuneError, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', utf8.RuneError, 'Ž', utf8.RuneError,
+	utf8.RuneError, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', utf8.RuneError, 'ž', 'Ÿ',
 }
 
 // invisible reports whether r is a control character or an invisible

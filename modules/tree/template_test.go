@@ -191,7 +191,7 @@ func TestRender(t *testing.T) {
 		{"control chars", views["Artists"], tagged("a.flac", func(t *index.Track) {
 			t.Artists, t.Album, t.Title = []string{"A\x01B\nC"}, "Al\x7fbum", "T\tX"
 		}), "AB C/Album/T X.flac"},
-		{"invalid utf8", "{artist}/{title}", tagged("a.flac", func(t *index.Track) { t.Artists, t.Title = []string{"a\xffb"}, "T" }), "a\uFFFDb/T"},
+		{"invalid utf8", "{artist}/{title}", tagged("a.flac", func(t *index.Track) { t.Artists, t.Title = []string{"a\xffb"}, "T" }), "aÿb/T"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tpl, err := parseTemplate(tc.tpl)
