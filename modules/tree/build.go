@@ -53,10 +53,18 @@ type bnode struct {
 	name   string
 	parent int32
 	track  int32 // index into builder.tracks; -1 for directories
+	// altered: name is not the entry's raw name (the origin's, or the
+	// rendered template) but its sanitised form. Of entries that share a
+	// name, one shown as it is keeps it.
+	altered bool
 }
 
 func (bn *bnode) dir() bool { return bn.track < 0 }
 
+// dirKey finds a directory: by sanitised name in the tag views, where
+// values that render alike are one directory, and by raw name under
+// Origins/, where each directory of an origin is one entry however its name
+// sanitises.
 type dirKey struct {
 	parent int32
 	name   string
@@ -123,19 +131,28 @@ func newBuilder(tracks []*index.Track, nviews int) *builder {
 	}
 }
 
+// dir returns the directory called name under parent, creating it.
 func (b *builder) dir(parent int32, name string) int32 {
-	k := dirKey{parent, name}
+	return b.rawDir(parent, name, name)
+}
+
+// rawDir returns the directory whose raw name is raw under parent, creating
+// it as name (raw sanitised).
+func (b *builder) rawDir(parent int32, raw, name string) int32 {
+	k := dirKey{parent, raw}
 	if id, ok := b.dirs[k]; ok {
 		return id
 	}
 	id := int32(len(b.nodes))
-	b.nodes = append(b.nodes, bnode{name: name, parent: parent, track: -1})
+	b.nodes = append(b.nodes, bnode{name: name, parent: parent, track: -1, altered: name != raw})
 	b.dirs[k] = id
 	return id
 }
 
-func (b *builder) file(parent int32, name string, track int) {
-	b.nodes = append(b.nodes, bnode{name: name, parent: parent, track: int32(track)})
+// file adds the entry name for track under parent; altered says that name
+// is not the raw one.
+func (b *builder) file(parent int32, name string, track int, altered bool) {
+	b.nodes = append(b.nodes, bnode{name: name, parent: parent, track: int32(track), altered: altered})
 }
 
 func splitRel(rel string) (dir, base string) {
@@ -213,7 +230,8 @@ func (b *builder) place(views []View, tpls []*template) {
 	for _, a := range slices.Compact(b.albums) {
 		for _, ci := range b.covers[a.folder] {
 			_, base := splitRel(b.tracks[ci].RelPath)
-			b.file(a.dir, sanitize(base, true), int(ci))
+			name := sanitize(base, true)
+			b.file(a.dir, name, int(ci), name != base)
 		}
 	}
 }
@@ -265,10 +283,11 @@ func (b *builder) placeFile(parent int32, seg *segment, tp trackPlace) {
 		name = clean(raw, true)
 		b.fileNames[raw] = name
 	}
+	altered := name != string(b.buf) // no allocation: compared in place
 	if name == "" {
 		name = seg.finish("", true)
 	}
-	b.file(parent, name, tp.track)
+	b.file(parent, name, tp.track, altered)
 	if a := (albumFolder{parent, tp.folder}); tp.folder >= 0 && a != *tp.lastAlbum {
 		b.albums = append(b.albums, a)
 		*tp.lastAlbum = a
@@ -297,6 +316,9 @@ func (b *builder) placeDir(parent int32, seg *segment, c *dirCache) int32 {
 
 // placeOrigin puts track i under Origins/<origin>/<relpath>. Elements are
 // substrings of the record's own strings, so clean names cost nothing.
+// Directories are told apart by their raw names, which need not be UTF-8:
+// two that sanitise alike are two entries (one gets a suffix), and every
+// file entry reaches the origin through its record's raw RelPath.
 func (b *builder) placeOrigin(origins int32, i int, t *index.Track, cache []dirCache) []dirCache {
 	rest := strings.Trim(t.RelPath, "/")
 	elem := t.Origin
@@ -307,7 +329,7 @@ func (b *builder) placeOrigin(origins int32, i int, t *index.Track, cache []dirC
 		}
 		c := &cache[depth]
 		if c.parent != parent || c.raw != elem {
-			*c = dirCache{parent: parent, raw: elem, id: b.dir(parent, sanitize(elem, false))}
+			*c = dirCache{parent: parent, raw: elem, id: b.rawDir(parent, elem, sanitize(elem, false))}
 		}
 		parent = c.id
 		j := strings.IndexByte(rest, '/')
@@ -316,7 +338,8 @@ func (b *builder) placeOrigin(origins int32, i int, t *index.Track, cache []dirC
 			j = strings.IndexByte(rest, '/')
 		}
 		if j < 0 {
-			b.file(parent, sanitize(rest, true), i)
+			name := sanitize(rest, true)
+			b.file(parent, name, i, name != rest)
 			return cache
 		}
 		elem, rest = rest[:j], rest[j+1:]
@@ -324,9 +347,11 @@ func (b *builder) placeOrigin(origins int32, i int, t *index.Track, cache []dirC
 }
 
 // resolveCollisions gives every entry of a directory a distinct name. Among
-// entries that share a name, a directory keeps it, else the file that
-// sorts first by (origin, relpath); the others get " (2)", " (3)", … before
-// their extension, skipping names already present.
+// entries that share a name, a directory keeps it, then an entry whose raw
+// name is the name itself (so that a correctly spelled file keeps its name
+// and inode when a Latin-1 twin appears), then the one that sorts first by
+// (origin, relpath); the others get " (2)", " (3)", … (before the
+// extension, for files), skipping names already present.
 func (b *builder) resolveCollisions() {
 	kids, start := b.children()
 	for d := range b.nodes {
@@ -335,7 +360,12 @@ func (b *builder) resolveCollisions() {
 		}
 		ks := kids[start[d]:start[d+1]]
 		slices.SortFunc(ks, func(x, y int32) int {
-			return cmp.Or(strings.Compare(b.nodes[x].name, b.nodes[y].name), cmp.Compare(b.nodes[x].track, b.nodes[y].track))
+			nx, ny := &b.nodes[x], &b.nodes[y]
+			return cmp.Or(strings.Compare(nx.name, ny.name), cmpFalseFirst(!nx.dir(), !ny.dir()),
+				cmpFalseFirst(nx.altered, ny.altered), cmp.Compare(nx.track, ny.track),
+				// Directories under Origins/ were created in the order of
+				// their raw paths (tracks are sorted).
+				cmp.Compare(x, y))
 		})
 		clash := false
 		for j := 1; j < len(ks) && !clash; j++ {
@@ -357,7 +387,7 @@ func (b *builder) resolveCollisions() {
 			n := 2
 			for _, k := range ks[j+1 : e] {
 				for ; ; n++ {
-					if c := withSuffix(name, n, true); !taken[c] {
+					if c := withSuffix(name, n, !b.nodes[k].dir()); !taken[c] {
 						b.nodes[k].name = c
 						taken[c] = true
 						break
@@ -369,6 +399,17 @@ func (b *builder) resolveCollisions() {
 		slices.SortFunc(ks, func(x, y int32) int { return strings.Compare(b.nodes[x].name, b.nodes[y].name) })
 	}
 	b.kids, b.start = kids, start
+}
+
+// cmpFalseFirst orders false before true.
+func cmpFalseFirst(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // children groups node ids by parent: the children of d are
