@@ -2,6 +2,7 @@ package tree_test
 
 import (
 	"context"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -113,6 +114,11 @@ func TestModuleRebuildsOnUpdate(t *testing.T) {
 // value reads a gauge or counter without labels from reg.
 func TestModuleRebuildPanicKeepsOldSnapshot(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	// The tree returns free memory to the OS once rebuilds settle, on the
+	// goroutine that rebuilds. Heap freed by earlier tests (a 20k-track
+	// snapshot) made that take seconds under -race with the readers below
+	// spinning, past the wait for the retry's swap; return it now.
+	debug.FreeOSMemory()
 	src := indextest.NewSource(song("a.flac", "A", "One"))
 	src.PanicOn(2)
 	h := start(t, src)
