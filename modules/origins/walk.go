@@ -38,7 +38,7 @@ func (l *Local) Walk(ctx context.Context, fn func(Entry) error) error {
 // directory, or is reached through a symlink (which Walk never descends)
 // gets an error wrapping fs.ErrNotExist.
 func (l *Local) WalkDir(ctx context.Context, dir string, fn func(Entry) error) error {
-	if dir != "." && !validRel(dir) {
+	if dir != "." && !ValidRelPath(dir) {
 		return &fs.PathError{Op: "walk", Path: dir, Err: fs.ErrNotExist}
 	}
 	return l.walk(ctx, dir, fn, nil)
