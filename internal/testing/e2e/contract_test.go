@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,8 +113,17 @@ func TestConfigFileMustBeASmallRegularFile(t *testing.T) {
 func TestOfflineBecauseEmptyReadsEIO(t *testing.T) {
 	mounttest.RequireFUSE(t)
 	lib, rels := cacheLib(t, 2, 1<<20)
-	mp, args := mountArgs(t, lib)
-	p := run(t, nil, args...)
+	// Without the watcher, which would first see the renamed root as
+	// missing, only the SIGHUP scan looks at it, and sees it empty.
+	mp := filepath.Join(t.TempDir(), "music")
+	mounttest.CleanupMount(t, mp)
+	cfg := filepath.Join(t.TempDir(), "musicfs.yaml")
+	body := fmt.Sprintf("mountpoint: %s\nstate_dir: %s\ncache: {dir: %s}\norigins: [{name: lib, path: %s, watch: false}]\n",
+		mp, t.TempDir(), t.TempDir(), lib)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := run(t, nil, "--config", cfg)
 	p.WaitReady(t, 10*time.Second)
 	for _, rel := range rels {
 		waitFile(t, filepath.Join(mp, "Origins/lib", rel))
