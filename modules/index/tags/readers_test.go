@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
+	"github.com/musicfs/musicfs/internal/testing/tagcorpus"
 )
 
 // readersTestID3v2 builds an ID3v2.4 tag of UTF-8 text frames, given as
@@ -122,7 +123,8 @@ func readersTestMutagen(t *testing.T, data []byte, script string) []byte {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	readersTestTool(t, "/usr/bin/python3", "-c", "import sys; path = sys.argv[1]\n"+script, path)
+	tagcorpus.RequireMutagen(t)
+	readersTestTool(t, tagcorpus.Python, "-c", "import sys; path = sys.argv[1]\n"+script, path)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
