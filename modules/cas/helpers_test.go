@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/musicfs/musicfs/modules/cas"
@@ -155,8 +156,13 @@ func testConfig(t *testing.T) cas.Config {
 // startStore builds and starts a store on cfg, stopped at cleanup.
 func startStore(t *testing.T, cfg cas.Config) (*cas.Store, *prometheus.Registry) {
 	t.Helper()
+	return startStoreLogged(t, cfg, zaptest.NewLogger(t))
+}
+
+func startStoreLogged(t *testing.T, cfg cas.Config, log *zap.Logger) (*cas.Store, *prometheus.Registry) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
-	s, err := cas.New(cas.Params{Config: cfg, Logger: zaptest.NewLogger(t), Registerer: reg})
+	s, err := cas.New(cas.Params{Config: cfg, Logger: log, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

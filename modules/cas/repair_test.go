@@ -2,7 +2,6 @@ package cas_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -35,19 +34,7 @@ func guardConfig(t *testing.T) cas.Config {
 func observedStore(t *testing.T, cfg cas.Config) (*cas.Store, *prometheus.Registry, *observer.ObservedLogs) {
 	t.Helper()
 	core, logs := observer.New(zapcore.DebugLevel)
-	reg := prometheus.NewRegistry()
-	s, err := cas.New(cas.Params{Config: cfg, Logger: zap.New(core), Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(context.Background()); err != nil {
-			t.Error(err)
-		}
-	})
+	s, reg := startStoreLogged(t, cfg, zap.New(core))
 	return s, reg, logs
 }
 

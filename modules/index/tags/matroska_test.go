@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -388,33 +387,6 @@ func TestMatroskaSizeWidths(t *testing.T) {
 	}
 }
 
-// mkvTestSparse is a file of head, gap zero bytes, then tail, without the
-// memory for the gap.
-type mkvTestSparse struct {
-	head []byte
-	gap  int64
-	tail []byte
-}
-
-func (s *mkvTestSparse) size() int64 { return int64(len(s.head)) + s.gap + int64(len(s.tail)) }
-
-func (s *mkvTestSparse) ReadAt(p []byte, off int64) (int, error) {
-	head, tail := int64(len(s.head)), int64(len(s.head))+s.gap
-	for i := range p {
-		switch pos := off + int64(i); {
-		case pos < head:
-			p[i] = s.head[pos]
-		case pos < tail:
-			p[i] = 0
-		case pos < s.size():
-			p[i] = s.tail[pos-tail]
-		default:
-			return i, io.EOF
-		}
-	}
-	return len(p), nil
-}
-
 // mkvTestClusterHead is the header of a Cluster whose body (a SimpleBlock
 // of zeros) is gap bytes long, the header included.
 func mkvTestClusterHead(gap int64) []byte {
@@ -439,7 +411,7 @@ func TestMatroskaSeekHeadSkipsClusters(t *testing.T) {
 				mkvSeekEntry{mkvTags, base + int64(len(info)+len(tracks)+len(attachments)) + gap})
 		}
 		seg := slices.Concat(mkvTestID(mkvSegment), mkvTestSize(uint64(len(head)+len(info)+len(tracks)+len(attachments)+len(tags))+uint64(gap), 8))
-		f := &mkvTestSparse{head: slices.Concat(mkvTestHeader("matroska"), seg, head, info, tracks, cluster),
+		f := &sparseFile{head: slices.Concat(mkvTestHeader("matroska"), seg, head, info, tracks, cluster),
 			gap: gap - int64(len(cluster)), tail: slices.Concat(attachments, tags)}
 		got, n, err := ReadLimit(f, f.size(), DefaultLimit)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"io"
 	"slices"
 	"testing"
 	"unicode/utf16"
@@ -195,33 +194,6 @@ func TestMP4Covr(t *testing.T) {
 	}
 }
 
-// mp4TestSparse is a file of head, gap zero bytes, then tail, without the
-// memory for the gap.
-type mp4TestSparse struct {
-	head []byte
-	gap  int64
-	tail []byte
-}
-
-func (s *mp4TestSparse) size() int64 { return int64(len(s.head)) + s.gap + int64(len(s.tail)) }
-
-func (s *mp4TestSparse) ReadAt(p []byte, off int64) (int, error) {
-	head, tail := int64(len(s.head)), int64(len(s.head))+s.gap
-	for i := range p {
-		switch pos := off + int64(i); {
-		case pos < head:
-			p[i] = s.head[pos]
-		case pos < tail:
-			p[i] = 0
-		case pos < s.size():
-			p[i] = s.tail[pos-tail]
-		default:
-			return i, io.EOF
-		}
-	}
-	return len(p), nil
-}
-
 // moov after the audio is found by skipping mdat, whatever its size.
 func TestMP4MoovAfterMdat(t *testing.T) {
 	moov := mp4TestMoov(mp4TestAtom, mp4TestText("\xa9nam", "t"))
@@ -235,7 +207,7 @@ func TestMP4MoovAfterMdat(t *testing.T) {
 		{"64-bit mdat of 5 GiB", slices.Concat([]byte{0, 0, 0, 1}, []byte("mdat"), binary.BigEndian.AppendUint64(nil, 5<<30+16)), 5 << 30},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &mp4TestSparse{head: slices.Concat(ftyp, tt.mdat), gap: tt.gap, tail: moov}
+			f := &sparseFile{head: slices.Concat(ftyp, tt.mdat), gap: tt.gap, tail: moov}
 			got, n, err := ReadLimit(f, f.size(), DefaultLimit)
 			flacTestCheck(t, got, err, Tags{Title: "t", Format: "mp4", Blocks: []Kind{MP4}}, nil)
 			if n > window+int64(len(moov)) {

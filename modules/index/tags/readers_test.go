@@ -6,6 +6,7 @@ package tags
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,4 +139,31 @@ func readersTestTool(t *testing.T, name string, args ...string) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", name, err, b)
 	}
+}
+
+// sparseFile is a file of head, gap zero bytes, then tail, without the
+// memory for the gap.
+type sparseFile struct {
+	head []byte
+	gap  int64
+	tail []byte
+}
+
+func (s *sparseFile) size() int64 { return int64(len(s.head)) + s.gap + int64(len(s.tail)) }
+
+func (s *sparseFile) ReadAt(p []byte, off int64) (int, error) {
+	head, tail := int64(len(s.head)), int64(len(s.head))+s.gap
+	for i := range p {
+		switch pos := off + int64(i); {
+		case pos < head:
+			p[i] = s.head[pos]
+		case pos < tail:
+			p[i] = 0
+		case pos < s.size():
+			p[i] = s.tail[pos-tail]
+		default:
+			return i, io.EOF
+		}
+	}
+	return len(p), nil
 }
