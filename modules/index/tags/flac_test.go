@@ -190,13 +190,7 @@ func TestFLACSkipsPictures(t *testing.T) {
 func TestFLACTruncated(t *testing.T) {
 	data := append(flacTestID3v2("TIT2", "id3"), flacTestFile(flacTestBlock(6, make([]byte, 300)),
 		flacTestComment("TITLE=t", "ARTIST=a", "ARTIST=b"), flacTestBlock(1, make([]byte, 100)))...)
-	for n := range len(data) {
-		_, _, err := flacTestRead(data[:n])
-		var fe *FormatError
-		if err != nil && !errors.As(err, &fe) && !errors.Is(err, ErrNoTags) && !errors.Is(err, ErrUnknownFormat) {
-			t.Fatalf("cut at %d: %v", n, err)
-		}
-	}
+	readersTestTruncated(t, data)
 }
 
 func FuzzFLAC(f *testing.F) {
@@ -204,13 +198,6 @@ func FuzzFLAC(f *testing.F) {
 	f.Add(flacTestFile(flacTestBlock(6, make([]byte, 100)), flacTestComment("ALBUM=x"), flacTestBlock(1, make([]byte, 16))))
 	f.Add(append(flacTestID3v2("TIT2", "x"), flacTestFile(flacTestBlock(flacVorbisComment, []byte{1, 0, 0, 0}))...))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		const limit = 1 << 20
-		got, n, err := ReadLimit(bytes.NewReader(data), int64(len(data)), limit)
-		if n > limit {
-			t.Fatalf("read %d bytes over the limit", n)
-		}
-		if err == nil && len(got.Blocks) == 0 {
-			t.Fatal("no error and no blocks")
-		}
+		readersTestCheck(t, data, 1<<20)
 	})
 }

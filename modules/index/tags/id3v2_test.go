@@ -274,13 +274,7 @@ func TestID3v2TruncatedAtEveryLength(t *testing.T) {
 		id3TestFrame(4, "TIT2", 0, id3TestUTF8("Title")),
 		id3TestFrame(4, "TPE1", 0x0008|0x0001, []byte{0, 0, 0, 1, 0x78}),
 		id3TestFrame(4, "TALB", 0, id3TestUTF8("Album")))
-	for n := range len(data) {
-		_, err := Read(bytes.NewReader(data[:n]), int64(n))
-		var fe *FormatError
-		if err != nil && !errors.As(err, &fe) && !errors.Is(err, ErrNoTags) && !errors.Is(err, ErrUnknownFormat) {
-			t.Fatalf("prefix %d: unexpected error %v", n, err)
-		}
-	}
+	readersTestTruncated(t, data)
 }
 
 func FuzzID3v2(f *testing.F) {

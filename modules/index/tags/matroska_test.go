@@ -482,13 +482,7 @@ func TestMatroskaTruncated(t *testing.T) {
 			return mkvTestFile(mkvTestIndexed(mkvTestInfo(""), mkvTestCluster(20), mkvTestTags(mkvTestTag(nil, mkvTestSimple("TITLE", "t")))))
 		}(),
 	} {
-		for n := range len(data) {
-			_, _, err := ReadLimit(bytes.NewReader(data[:n]), int64(n), DefaultLimit)
-			var fe *FormatError
-			if err != nil && !errors.As(err, &fe) && !errors.Is(err, ErrNoTags) && !errors.Is(err, ErrUnknownFormat) {
-				t.Fatalf("cut at %d: %v", n, err)
-			}
-		}
+		readersTestTruncated(t, data)
 	}
 }
 

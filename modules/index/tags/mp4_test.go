@@ -246,13 +246,7 @@ func TestMP4Truncated(t *testing.T) {
 	for _, atom := range []func(string, ...[]byte) []byte{mp4TestAtom, mp4TestAtom64} {
 		data := mp4TestFile(mp4TestMoov(atom, mp4TestText("\xa9nam", "t"), mp4TestAtom("covr", mp4TestData(13, make([]byte, 40))),
 			mp4TestFreeform("com.apple.iTunes", "ARTISTS", "a", "b"), mp4TestAtom("trkn", mp4TestNumbers(0, 0, 1, 2, 0))))
-		for n := range len(data) {
-			_, _, err := mp4TestRead(data[:n])
-			var fe *FormatError
-			if err != nil && !errors.As(err, &fe) && !errors.Is(err, ErrNoTags) && !errors.Is(err, ErrUnknownFormat) {
-				t.Fatalf("cut at %d: %v", n, err)
-			}
-		}
+		readersTestTruncated(t, data)
 	}
 }
 
@@ -262,13 +256,6 @@ func FuzzMP4(f *testing.F) {
 	f.Add(mp4TestFile(mp4TestMoov(mp4TestAtom64, mp4TestFreeform("com.apple.iTunes", "ARTISTS", "a"),
 		mp4TestAtom("covr", mp4TestData(13, make([]byte, 8))), mp4TestAtom("cpil", mp4TestData(mp4Int, []byte{1})))))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		const limit = 1 << 20
-		got, n, err := ReadLimit(bytes.NewReader(data), int64(len(data)), limit)
-		if n > limit {
-			t.Fatalf("read %d bytes over the limit", n)
-		}
-		if err == nil && len(got.Blocks) == 0 {
-			t.Fatal("no error and no blocks")
-		}
+		readersTestCheck(t, data, 1<<20)
 	})
 }

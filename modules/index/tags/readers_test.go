@@ -1,7 +1,6 @@
 package tags
 
-// Helpers shared by the tests of the APE, ASF, RIFF, AIFF, DSF, DFF and
-// module readers.
+// Helpers shared by the tests of the format readers.
 
 import (
 	"bytes"
@@ -38,8 +37,8 @@ func readersTestSyncsafe(n int) []byte {
 }
 
 // readersTestCheck reads data as a whole file and checks what any input
-// must give: no error but those Read documents, no more bytes read than
-// the limit, and text that is valid UTF-8.
+// must give: no error but those Read documents, some block when there is
+// no error, no more bytes read than the limit, and text that is valid UTF-8.
 func readersTestCheck(t testing.TB, data []byte, limit int64) (Tags, error) {
 	t.Helper()
 	tags, n, err := ReadLimit(bytes.NewReader(data), int64(len(data)), limit)
@@ -51,12 +50,29 @@ func readersTestCheck(t testing.TB, data []byte, limit int64) (Tags, error) {
 	if n > limit {
 		t.Fatalf("read %d bytes, limit %d", n, limit)
 	}
+	if err == nil && len(tags.Blocks) == 0 {
+		t.Fatal("no error and no blocks")
+	}
 	for _, s := range append(append(append([]string{tags.Title, tags.Album}, tags.Artists...), tags.AlbumArtists...), tags.Genres...) {
 		if !utf8.ValidString(s) {
 			t.Fatalf("invalid UTF-8 %q", s)
 		}
 	}
 	return tags, err
+}
+
+// readersTestTruncated reads every prefix of data, as a file cut short
+// by a failed copy: each gives its tags, no tags or a format error, never
+// another error.
+func readersTestTruncated(t *testing.T, data []byte) {
+	t.Helper()
+	for n := range len(data) {
+		_, _, err := ReadLimit(bytes.NewReader(data[:n]), int64(n), DefaultLimit)
+		var fe *FormatError
+		if err != nil && !errors.As(err, &fe) && !errors.Is(err, ErrNoTags) && !errors.Is(err, ErrUnknownFormat) {
+			t.Fatalf("cut at %d of %d: %v", n, len(data), err)
+		}
+	}
 }
 
 // readersTestRead reads a valid file and fails the test on any error.
