@@ -482,7 +482,7 @@ func TestMatroskaTruncated(t *testing.T) {
 			return mkvTestFile(mkvTestIndexed(mkvTestInfo(""), mkvTestCluster(20), mkvTestTags(mkvTestTag(nil, mkvTestSimple("TITLE", "t")))))
 		}(),
 	} {
-		readersTestTruncated(t, data)
+		readersTestPrefixes(t, data)
 	}
 }
 

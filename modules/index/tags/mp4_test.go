@@ -246,7 +246,7 @@ func TestMP4Truncated(t *testing.T) {
 	for _, atom := range []func(string, ...[]byte) []byte{mp4TestAtom, mp4TestAtom64} {
 		data := mp4TestFile(mp4TestMoov(atom, mp4TestText("\xa9nam", "t"), mp4TestAtom("covr", mp4TestData(13, make([]byte, 40))),
 			mp4TestFreeform("com.apple.iTunes", "ARTISTS", "a", "b"), mp4TestAtom("trkn", mp4TestNumbers(0, 0, 1, 2, 0))))
-		readersTestTruncated(t, data)
+		readersTestPrefixes(t, data)
 	}
 }
 
@@ -255,7 +255,5 @@ func FuzzMP4(f *testing.F) {
 		mp4TestAtom("trkn", mp4TestNumbers(0, 0, 1, 2, 0)), mp4TestAtom("gnre", mp4TestNumbers(0, 18)))))
 	f.Add(mp4TestFile(mp4TestMoov(mp4TestAtom64, mp4TestFreeform("com.apple.iTunes", "ARTISTS", "a"),
 		mp4TestAtom("covr", mp4TestData(13, make([]byte, 8))), mp4TestAtom("cpil", mp4TestData(mp4Int, []byte{1})))))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		readersTestCheck(t, data, 1<<20)
-	})
+	readersTestFuzz(f)
 }

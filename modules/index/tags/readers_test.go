@@ -61,20 +61,6 @@ func readersTestCheck(t testing.TB, data []byte, limit int64) (Tags, error) {
 	return tags, err
 }
 
-// readersTestTruncated reads every prefix of data, as a file cut short
-// by a failed copy: each gives its tags, no tags or a format error, never
-// another error.
-func readersTestTruncated(t *testing.T, data []byte) {
-	t.Helper()
-	for n := range len(data) {
-		_, _, err := ReadLimit(bytes.NewReader(data[:n]), int64(n), DefaultLimit)
-		var fe *FormatError
-		if err != nil && !errors.As(err, &fe) && !errors.Is(err, ErrNoTags) && !errors.Is(err, ErrUnknownFormat) {
-			t.Fatalf("cut at %d of %d: %v", n, len(data), err)
-		}
-	}
-}
-
 // readersTestRead reads a valid file and fails the test on any error.
 func readersTestRead(t *testing.T, data []byte) Tags {
 	t.Helper()
@@ -98,8 +84,8 @@ func readersTestEqual(t *testing.T, got, want Tags) {
 func readersTestPrefixes(t *testing.T, data []byte) {
 	t.Helper()
 	for n := range len(data) {
-		if _, err := readersTestCheck(t, data[:n], DefaultLimit); errors.Is(err, ErrTooLarge) {
-			t.Fatalf("prefix of %d bytes: %v", n, err)
+		if _, err := readersTestCheck(t, data[:n], DefaultLimit); errors.Is(err, ErrTooLarge) || errors.Is(err, ErrNoReader) {
+			t.Fatalf("prefix of %d of %d bytes: %v", n, len(data), err)
 		}
 	}
 }
