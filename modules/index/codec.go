@@ -246,13 +246,13 @@ func (r *reader) byte() byte {
 }
 
 func (r *reader) bytes() []byte {
-	n, k := binary.Uvarint(r.b)
-	if k <= 0 || n > uint64(len(r.b)-k) {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
 		r.bad = true
 		r.b = nil
 		return nil
 	}
-	s := r.b[k : k+int(n)]
-	r.b = r.b[k+int(n):]
+	s := r.b[:n]
+	r.b = r.b[n:]
 	return s
 }
