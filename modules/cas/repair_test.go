@@ -2,9 +2,9 @@ package cas_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -58,19 +58,7 @@ func repairs(t *testing.T, reg *prometheus.Registry, result string) float64 {
 // readThrough reads f from start to end as the kernel does for a
 // passed-through file: whatever the file holds, until its end.
 func readThrough(f *os.File) ([]byte, error) {
-	var out bytes.Buffer
-	buf := make([]byte, 1000)
-	for off := int64(0); ; {
-		n, err := f.ReadAt(buf, off)
-		out.Write(buf[:n])
-		off += int64(n)
-		if errors.Is(err, io.EOF) {
-			return out.Bytes(), nil
-		}
-		if err != nil {
-			return out.Bytes(), err
-		}
-	}
+	return io.ReadAll(io.NewSectionReader(f, 0, math.MaxInt64))
 }
 
 // A blob handed out for passthrough (the kernel reads it directly, with no

@@ -34,6 +34,8 @@ func casTuned(f func(c *cas.Config)) fx.Option {
 
 // readHeld reads an open file of the mount from its start until the end
 // (or an error), as a player that opened it before anything went wrong.
+// Its reads are of one aligned size, as O_DIRECT (which some tests use)
+// demands; io.ReadAll's growing buffer gets EINVAL there.
 func readHeld(f *os.File) ([]byte, error) {
 	var out bytes.Buffer
 	buf := make([]byte, 128<<10)
