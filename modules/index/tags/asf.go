@@ -10,6 +10,7 @@ import (
 // The objects read, by GUID. ASF writes a GUID's first three groups
 // little-endian.
 var (
+	asfHeaderGUID         = asfGUID("75B22630-668E-11CF-A6D9-00AA0062CE6C")
 	asfContentDescGUID    = asfGUID("75B22633-668E-11CF-A6D9-00AA0062CE6C")
 	asfExtContentDescGUID = asfGUID("D2D0A440-E307-11D2-97F0-00A0C95EA850")
 	asfHeaderExtGUID      = asfGUID("5FBF03B5-A92E-11CF-8EE3-00C00C205365")

@@ -26,7 +26,7 @@ func asfTestObject(guid [16]byte, body ...[]byte) []byte {
 // silence.
 func asfTestFile(objects ...[]byte) []byte {
 	body := bytes.Join(objects, nil)
-	h := binary.LittleEndian.AppendUint64(bytes.Clone(asfHeaderGUID), uint64(30+len(body)))
+	h := binary.LittleEndian.AppendUint64(bytes.Clone(asfHeaderGUID[:]), uint64(30+len(body)))
 	h = binary.LittleEndian.AppendUint32(h, uint32(len(objects)))
 	h = append(append(h, 1, 2), body...)
 	return append(h, asfTestObject(asfGUID("75B22636-668E-11CF-A6D9-00AA0062CE6C"), make([]byte, 4096))...)

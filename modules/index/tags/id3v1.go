@@ -1,6 +1,9 @@
 package tags
 
-import "strconv"
+import (
+	"bytes"
+	"strconv"
+)
 
 // readID3v1 reads the 128-byte ID3v1 (or v1.1) tag at off: fixed fields of
 // Latin-1 text padded with NULs or spaces, and a genre number.
@@ -11,14 +14,10 @@ func (f *file) readID3v1(off int64) {
 		return
 	}
 	text := func(p []byte) string {
-		end := len(p)
-		for i, c := range p {
-			if c == 0 {
-				end = i
-				break
-			}
+		if i := bytes.IndexByte(p, 0); i >= 0 {
+			p = p[:i]
 		}
-		return latin1(p[:end])
+		return latin1(p)
 	}
 	blk := Block{Kind: ID3v1}
 	blk.Add(Title, text(b[3:33]))

@@ -1,9 +1,9 @@
 package tags
 
 import (
-	"bytes"
 	"errors"
 	"io"
+	"slices"
 )
 
 // Read reads the tags of a file of size bytes through r, reading at most
@@ -65,8 +65,6 @@ func (f *file) fail(err error) {
 	}
 }
 
-var asfHeaderGUID = []byte{0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C}
-
 // modSignatures are the four bytes at offset 1080 of a ProTracker-style
 // module.
 var modSignatures = []string{"M.K.", "M!K!", "M&K!", "FLT4", "FLT8", "4CHN", "6CHN", "8CHN", "CD81", "OKTA", "16CN", "32CN"}
@@ -109,7 +107,7 @@ func (f *file) parse() {
 	case is(0, "\x1A\x45\xDF\xA3"): // EBML
 		f.format = "matroska"
 		f.readMatroska(off)
-	case len(head) >= 16 && bytes.Equal(head[:16], asfHeaderGUID):
+	case len(head) >= 16 && [16]byte(head) == asfHeaderGUID:
 		f.format = "asf"
 		f.readASF(off)
 	case is(0, "MThd"):
@@ -148,12 +146,7 @@ func (f *file) isMOD(off int64) bool {
 	if err != nil || len(b) < 4 {
 		return false
 	}
-	for _, s := range modSignatures {
-		if string(b) == s {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(modSignatures, string(b))
 }
 
 // leadingID3v2 reads the ID3v2 tags at the start of the file (a tagger
