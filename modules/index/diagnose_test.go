@@ -66,4 +66,9 @@ func TestUntaggedReasons(t *testing.T) {
 			t.Errorf("musicfs_index_untagged{reason=%q} = %v, want %v", reason, v, n)
 		}
 	}
+	// A file without tags, or of a format without them, is not an error:
+	// only the malformed tag is.
+	if v := promtest.Value(t, e.reg, "musicfs_scan_errors_total"); v != 1 {
+		t.Errorf("musicfs_scan_errors_total = %v, want 1 (the malformed tag)", v)
+	}
 }

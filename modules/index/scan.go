@@ -431,7 +431,12 @@ func (ix *Index) readTrack(ctx context.Context, o origins.Origin, e origins.Entr
 	default:
 		t.Untagged = reasonOf(err)
 	}
-	ix.m.errors.Inc()
+	// A file without tags, or of a format that has none, is not an error.
+	switch t.Untagged {
+	case ReasonNoTags, ReasonNoReader, ReasonUnknown:
+	default:
+		ix.m.errors.Inc()
+	}
 	ix.untaggedLog.Info("tags not read; file listed under Unknown", zap.String("origin", t.Origin),
 		zap.String("relpath", t.RelPath), zap.Stringer("reason", t.Untagged), zap.Bool("read_again", res.retry), zap.Error(err))
 	return res
