@@ -127,7 +127,7 @@ func openStore(path string, in interner, log *zap.Logger, lockTimeout time.Durat
 	// Read-only first: a damaged store is moved aside as it was found.
 	var current bool
 	if err := db.View(func(tx *bolt.Tx) error {
-		current = isCurrent(tx)
+		current = version(tx) == storeVersion
 		return nil
 	}); err != nil {
 		return nil, l, fmt.Errorf("read %s: %w", path, err)
@@ -156,18 +156,8 @@ func closeQuietly(db *bolt.DB) {
 	_ = db.Close()
 }
 
-// isCurrent reports whether the store has the current schema version and
-// all its buckets.
-func isCurrent(tx *bolt.Tx) bool {
-	meta := tx.Bucket(bucketMeta)
-	if meta == nil || tx.Bucket(bucketTracks) == nil || tx.Bucket(bucketOrigins) == nil {
-		return false
-	}
-	v := meta.Get(keyVersion)
-	return len(v) == 4 && binary.BigEndian.Uint32(v) == storeVersion
-}
-
-// version returns the store's schema version, 0 when it has none.
+// version returns the store's schema version, 0 when it has none or lacks
+// a bucket.
 func version(tx *bolt.Tx) uint32 {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil || tx.Bucket(bucketTracks) == nil || tx.Bucket(bucketOrigins) == nil {
