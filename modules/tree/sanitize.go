@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/musicfs/musicfs/internal/cp1252"
 )
 
 // maxName is the longest name, in bytes, that Linux filesystems accept.
@@ -81,18 +83,10 @@ func decodeRune(s string) (rune, int) {
 	if r != utf8.RuneError || size != 1 {
 		return r, size
 	}
-	c := s[0]
-	if c >= 0x80 && c < 0xa0 {
-		return windows1252[c-0x80], 1
+	if r, ok := cp1252.Rune(s[0]); ok {
+		return r, 1
 	}
-	return rune(c), 1 // Latin-1: the byte is the code point
-}
-
-// windows1252 maps the bytes 0x80–0x9F, where Windows-1252 differs from
-// Latin-1 (whose C1 controls no name holds).
-var windows1252 = [32]rune{
-	'€', utf8.RuneError, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', utf8.RuneError, 'Ž', utf8.RuneError,
-	utf8.RuneError, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', utf8.RuneError, 'ž', 'Ÿ',
+	return utf8.RuneError, 1
 }
 
 // invisible reports whether r is a control character or an invisible

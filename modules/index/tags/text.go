@@ -6,6 +6,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/musicfs/musicfs/internal/cp1252"
 )
 
 // cleanValue trims whitespace and NULs around a value and drops byte-order
@@ -17,14 +19,8 @@ func cleanValue(v string) string {
 	return strings.TrimFunc(v, func(r rune) bool { return r == 0 || unicode.IsSpace(r) })
 }
 
-// cp1252 maps bytes 0x80–0x9F as Windows-1252 does (0 where it has no
-// character): what "Latin-1" means in tags written on Windows, as in HTML.
-var cp1252 = [32]rune{
-	0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
-	0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
-}
-
-// latin1 decodes ISO-8859-1 text (with Windows-1252 in 0x80–0x9F).
+// latin1 decodes ISO-8859-1 text, as Windows-1252 (bytes it leaves
+// undefined are dropped).
 func latin1(b []byte) string {
 	ascii := true
 	for _, c := range b {
@@ -39,13 +35,9 @@ func latin1(b []byte) string {
 	var sb strings.Builder
 	sb.Grow(len(b) + len(b)/2)
 	for _, c := range b {
-		r := rune(c)
-		if c >= 0x80 && c < 0xA0 {
-			if r = cp1252[c-0x80]; r == 0 {
-				continue
-			}
+		if r, ok := cp1252.Rune(c); ok {
+			sb.WriteRune(r)
 		}
-		sb.WriteRune(r)
 	}
 	return sb.String()
 }
