@@ -99,7 +99,7 @@ func TestMakeRoomKeepsPinnedAndInUse(t *testing.T) {
 
 // fetchAll reads whole tracks of zeros through the store.
 func fetchAll(st *fakeStore, names []string, size int64) error {
-	open := func() (origins.File, error) { return fakeFile{b: make([]byte, size)}, nil }
+	open := func(context.Context) (origins.File, error) { return fakeFile{b: make([]byte, size)}, nil }
 	for _, n := range names {
 		k := cache.Key{Origin: "o", RelPath: n, Size: size, ModTime: modTime}
 		if err := st.Fetch(context.Background(), k, open, 0, size); err != nil {

@@ -174,7 +174,7 @@ func (f *fakeStore) Fetch(ctx context.Context, k cache.Key, open cas.Opener, off
 		}
 		if file == nil {
 			var err error
-			if file, err = open(); err != nil {
+			if file, err = open(ctx); err != nil {
 				return fmt.Errorf("open %s: %w", k.RelPath, err)
 			}
 			f.mu.Lock()
@@ -183,7 +183,7 @@ func (f *fakeStore) Fetch(ctx context.Context, k cache.Key, open cas.Opener, off
 		}
 		blen := min(f.block, k.Size-b*f.block)
 		buf := make([]byte, blen)
-		if _, err := file.ReadAt(buf, b*f.block); err != nil && !errors.Is(err, io.EOF) {
+		if _, err := file.ReadAt(ctx, buf, b*f.block); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read %s: %w", k.RelPath, err)
 		}
 		if f.capacity == 0 {
@@ -281,7 +281,7 @@ func (o *fakeOrigin) Walk(ctx context.Context, fn func(origins.Entry) error) err
 	return nil
 }
 
-func (o *fakeOrigin) Open(rel string) (origins.File, error) {
+func (o *fakeOrigin) Open(_ context.Context, rel string) (origins.File, error) {
 	o.opens.Add(1)
 	if o.failOpens.Add(-1) >= 0 {
 		return nil, fmt.Errorf("open %s: %w", rel, errOffline)
@@ -293,7 +293,13 @@ func (o *fakeOrigin) Open(rel string) (origins.File, error) {
 	return fakeFile{b: b, delay: o.delay}, nil
 }
 
-func (o *fakeOrigin) Stat(string) (fs.FileInfo, error) { return nil, errors.ErrUnsupported }
+func (o *fakeOrigin) Stat(context.Context, string) (fs.FileInfo, error) {
+	return nil, errors.ErrUnsupported
+}
+func (o *fakeOrigin) Check(context.Context) bool { return true }
+func (o *fakeOrigin) WalkDir(context.Context, string, func(origins.Entry) error) error {
+	return errors.ErrUnsupported
+}
 
 var errOffline = errors.New("origin offline")
 
@@ -302,7 +308,7 @@ type fakeFile struct {
 	delay time.Duration
 }
 
-func (f fakeFile) ReadAt(p []byte, off int64) (int, error) {
+func (f fakeFile) ReadAt(_ context.Context, p []byte, off int64) (int, error) {
 	time.Sleep(f.delay) // a slow origin
 	if off >= int64(len(f.b)) {
 		return 0, io.EOF
@@ -314,7 +320,8 @@ func (f fakeFile) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-func (fakeFile) Close() error { return nil }
+func (fakeFile) Stat(context.Context) (fs.FileInfo, error) { return nil, errors.ErrUnsupported }
+func (fakeFile) Close() error                              { return nil }
 
 type fakeSet []origins.Origin
 

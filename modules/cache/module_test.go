@@ -145,7 +145,7 @@ func TestPinnedSurvivesPlayback(t *testing.T) {
 	// Play 20 MiB of other tracks through a 5 MiB cache.
 	for _, tr := range lib {
 		o, _ := fakeSet{origin}.Get("o")
-		open := func() (origins.File, error) { return o.Open(tr.RelPath) }
+		open := func(ctx context.Context) (origins.File, error) { return o.Open(ctx, tr.RelPath) }
 		if err := h.store.Fetch(context.Background(), keyOf(tr), open, 0, tr.Size); err != nil {
 			t.Fatal(err)
 		}

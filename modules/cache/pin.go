@@ -356,11 +356,11 @@ func (c *Cache) fetchPinned(ctx context.Context, k Key) error {
 
 // opener opens k in its origin.
 func (c *Cache) opener(k Key) cas.Opener {
-	return func() (origins.File, error) {
+	return func(ctx context.Context) (origins.File, error) {
 		o, ok := c.origins.Get(k.Origin)
 		if !ok {
 			return nil, fmt.Errorf("origin %q: %w", k.Origin, fs.ErrNotExist)
 		}
-		return o.Open(k.RelPath)
+		return o.Open(ctx, k.RelPath)
 	}
 }

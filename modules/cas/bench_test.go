@@ -37,9 +37,7 @@ func benchStore(tb testing.TB, complete bool) (*cas.Store, cas.Key, *fakeOrigin)
 	return s, k, o
 }
 
-func benchRead(b *testing.B, r interface {
-	ReadAt([]byte, int64) (int, error)
-}, size int64, chunk int, random bool) {
+func benchRead(b *testing.B, r func([]byte, int64) (int, error), size int64, chunk int, random bool) {
 	buf := make([]byte, chunk)
 	b.SetBytes(int64(chunk))
 	b.ReportAllocs()
@@ -50,7 +48,7 @@ func benchRead(b *testing.B, r interface {
 		} else if off+int64(chunk) > size {
 			off = 0
 		}
-		if _, err := r.ReadAt(buf, off); err != nil {
+		if _, err := r(buf, off); err != nil {
 			b.Fatal(err)
 		}
 		off += int64(chunk)
@@ -67,13 +65,13 @@ func BenchmarkRead(b *testing.B) {
 			s, k, o := benchStore(b, true)
 			r, _ := s.Open(k, o.open)
 			defer r.Close()
-			benchRead(b, r, k.Size, tc.chunk, tc.random)
+			benchRead(b, func(p []byte, off int64) (int, error) { return r.ReadAt(b.Context(), p, off) }, k.Size, tc.chunk, tc.random)
 		})
 		b.Run("partial/"+tc.name, func(b *testing.B) {
 			s, k, o := benchStore(b, false)
 			r, _ := s.Open(k, o.open)
 			defer r.Close()
-			benchRead(b, r, k.Size-(1<<20), tc.chunk, tc.random)
+			benchRead(b, func(p []byte, off int64) (int, error) { return r.ReadAt(b.Context(), p, off) }, k.Size-(1<<20), tc.chunk, tc.random)
 		})
 		b.Run("plainfile/"+tc.name, func(b *testing.B) {
 			p := filepath.Join(b.TempDir(), "f")
@@ -82,7 +80,7 @@ func BenchmarkRead(b *testing.B) {
 			}
 			f, _ := os.Open(p)
 			defer f.Close()
-			benchRead(b, f, 32<<20, tc.chunk, tc.random)
+			benchRead(b, f.ReadAt, 32<<20, tc.chunk, tc.random)
 		})
 	}
 }
@@ -97,10 +95,10 @@ func TestWarmReadsDoNotAllocate(t *testing.T) {
 			t.Fatal(err)
 		}
 		buf := make([]byte, 4096)
-		if _, err := r.ReadAt(buf, 8192); err != nil { // verifies the block
+		if _, err := r.ReadAt(t.Context(), buf, 8192); err != nil { // verifies the block
 			t.Fatal(err)
 		}
-		if n := testing.AllocsPerRun(100, func() { r.ReadAt(buf, 8192) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { r.ReadAt(t.Context(), buf, 8192) }); n != 0 {
 			t.Errorf("complete=%v: %v allocations per warm read", complete, n)
 		}
 		r.Close()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -15,7 +14,6 @@ import (
 	"github.com/zeebo/blake3"
 	"go.uber.org/zap"
 
-	"github.com/musicfs/musicfs/internal/bounded"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
@@ -29,25 +27,16 @@ type fetched struct {
 
 // fetchBlock makes block i of fl present, fetching it from the origin
 // through src unless a fetch of it is already running, which it joins.
-// Waiting ends with ctx, but the fetch itself does not: others may share it.
+// Waiting ends with ctx; the fetch ends too when no one else waits for it.
 func (s *Store) fetchBlock(ctx context.Context, t *track, fl *fill, i int, src *source) (fetched, error) {
-	ch := s.flights.DoChan(fl.id+"/"+strconv.Itoa(i), func() (any, error) {
-		return s.flight(t, fl, i, src)
+	return s.flights.do(ctx, s.ctx, s.cfg.ReadTimeout, fl.id+"/"+strconv.Itoa(i), func(fctx context.Context) (fetched, error) {
+		return s.flight(fctx, t, fl, i, src)
 	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return fetched{}, res.Err
-		}
-		return res.Val.(fetched), nil
-	case <-ctx.Done():
-		return fetched{}, ctx.Err()
-	}
 }
 
-// flight fetches one block: origin read (bounded per origin and by the
-// read timeout), hash, room, write, record.
-func (s *Store) flight(t *track, fl *fill, i int, src *source) (res fetched, err error) {
+// flight fetches one block: origin read (bounded per origin and by ctx, the
+// flight's), hash, room, write, record.
+func (s *Store) flight(ctx context.Context, t *track, fl *fill, i int, src *source) (res fetched, err error) {
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
@@ -72,7 +61,7 @@ func (s *Store) flight(t *track, fl *fill, i int, src *source) (res fetched, err
 
 	off, n := fl.span(i)
 	start := time.Now()
-	buf, err := s.readOrigin(t.key, src, off, n)
+	buf, err := s.readOrigin(ctx, t.key, src, off, n)
 	s.m.fetchSeconds.Observe(time.Since(start).Seconds())
 	if errors.Is(err, ErrChanged) {
 		s.resetFill(t, fl)
@@ -99,21 +88,20 @@ func (s *Store) resetFill(t *track, fl *fill) {
 	s.unlink(unlink)
 }
 
-// readOrigin reads [off, off+n) of k from the origin within the read
-// timeout, which covers the wait for a fetch slot, opening the file and the
-// read. A file whose size or mtime is not k's is an ErrChanged.
-func (s *Store) readOrigin(k Key, src *source, off, n int64) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ReadTimeout)
-	defer cancel()
+// readOrigin reads [off, off+n) of k from the origin within ctx, which
+// covers the wait for a fetch slot, opening the file and the read. A file
+// whose size or mtime is not k's is an ErrChanged.
+func (s *Store) readOrigin(ctx context.Context, k Key, src *source, off, n int64) ([]byte, error) {
 	sem := s.sem(k.Origin)
 	if err := sem.Acquire(ctx, 1); err != nil {
-		return nil, fmt.Errorf("fetch %s at %d: wait for a fetch slot: %w", k, off, s.ctxErr())
+		return nil, fmt.Errorf("fetch %s at %d: wait for a fetch slot: %w", k, off, s.ctxErr(ctx))
 	}
+	defer sem.Release(1)
 	f, put, err := src.get(ctx, s)
 	if err != nil {
-		sem.Release(1)
 		return nil, fmt.Errorf("fetch %s: open: %w", k, err)
 	}
+	defer put()
 	// The last block asks for one byte more, to notice a longer file.
 	last := off+n == k.Size
 	buf := make([]byte, n, n+1)
@@ -121,32 +109,19 @@ func (s *Store) readOrigin(k Key, src *source, off, n int64) ([]byte, error) {
 		buf = buf[:n+1]
 	}
 	// The origin's own errors name the origin, file and offset: they are
-	// returned as they are. Ours (timeout, stopping, a panic) get context.
-	type result struct {
-		n   int
-		err error
-	}
-	res, err := await(ctx, s, func() (result, error) {
-		// The slot and the file are released when the read really ends,
-		// which after a timeout may be much later.
-		defer sem.Release(1)
-		defer put()
-		m, err := f.ReadAt(buf, off)
-		s.m.originBytes.WithLabelValues(k.Origin).Add(float64(m))
-		if err == nil || errors.Is(err, io.EOF) {
-			if cerr := checkVersion(f, k); cerr != nil {
-				return result{m, fmt.Errorf("fetch %s: %w", k, cerr)}, nil
-			}
-		}
-		return result{m, err}, nil
-	}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s at %d: %w", k, off, err)
-	}
-	got := res.n
+	// returned as they are. Ours (timeout, stopping) get context.
+	got, err := f.ReadAt(ctx, buf, off)
+	s.m.originBytes.WithLabelValues(k.Origin).Add(float64(got))
 	switch {
-	case res.err != nil && !errors.Is(res.err, io.EOF):
-		return nil, res.err
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("fetch %s at %d: %w", k, off, s.ctxErr(ctx))
+	case err != nil && !errors.Is(err, io.EOF):
+		return nil, err
+	}
+	if err := checkVersion(ctx, f, k); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", k, err)
+	}
+	switch {
 	case int64(got) < n:
 		return nil, fmt.Errorf("fetch %s at %d: origin file is shorter than %d bytes: %w", k, off, k.Size, ErrChanged)
 	case int64(got) > n:
@@ -156,13 +131,12 @@ func (s *Store) readOrigin(k Key, src *source, off, n int64) ([]byte, error) {
 }
 
 // checkVersion compares the open file's size and mtime with k's, for
-// origin files that can tell (those with a Stat method).
-func checkVersion(f origins.File, k Key) error {
-	st, ok := f.(interface{ Stat() (fs.FileInfo, error) })
-	if !ok {
+// origin files that can tell.
+func checkVersion(ctx context.Context, f origins.File, k Key) error {
+	fi, err := f.Stat(ctx)
+	if errors.Is(err, errors.ErrUnsupported) {
 		return nil
 	}
-	fi, err := st.Stat()
 	if err != nil {
 		return err
 	}
@@ -172,30 +146,14 @@ func checkVersion(f origins.File, k Key) error {
 	return nil
 }
 
-// ctxErr is the error for a fetch context that ended: the store stopping,
-// or the read timeout.
-func (s *Store) ctxErr() error {
+// ctxErr is the error for a fetch context that ended: the store stopping
+// (ErrClosed), the read timeout (wrapping origins.ErrTimeout), or every
+// reader gone.
+func (s *Store) ctxErr(ctx context.Context) error {
 	if s.ctx.Err() != nil {
 		return ErrClosed
 	}
-	return fmt.Errorf("no answer within %s: %w", s.cfg.ReadTimeout, origins.ErrTimeout)
-}
-
-// await runs an origin call until ctx (the fetch's deadline, or the store
-// stopping) ends; see package bounded for what happens to a call still
-// blocked then. A panic in the origin (a buggy one) is logged with its
-// stack and becomes an error.
-func await[T any](ctx context.Context, s *Store, fn func() (T, error), discard func(T)) (T, error) {
-	v, err := bounded.Call(ctx, 0, &s.stuck, fn, discard)
-	var pe *bounded.PanicError
-	switch {
-	case errors.As(err, &pe):
-		s.log.Error("origin call panicked", zap.Any("panic", pe.Value), zap.ByteString("stack", pe.Stack))
-		return v, fmt.Errorf("origin panicked: %v", pe.Value)
-	case err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		return v, s.ctxErr()
-	}
-	return v, err
+	return context.Cause(ctx)
 }
 
 // storeBlock writes a fetched block into t's fill and records it. If there
@@ -322,20 +280,17 @@ func (src *source) get(ctx context.Context, s *Store) (f origins.File, put func(
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return nil, nil, s.ctxErr()
+				return nil, nil, s.ctxErr(ctx)
 			}
 		}
 		ch := make(chan struct{})
 		src.opening = ch
 		src.mu.Unlock()
 
-		f, err := await(ctx, s, func() (origins.File, error) {
-			f, err := src.open()
-			if err == nil && f == nil {
-				err = errors.New("opener returned no file")
-			}
-			return f, err
-		}, func(f origins.File) { _ = f.Close() })
+		f, err := src.open(ctx)
+		if err == nil && f == nil {
+			err = errors.New("opener returned no file")
+		}
 
 		src.mu.Lock()
 		src.opening = nil

@@ -47,8 +47,8 @@ type fakeOrigin struct {
 	calls  atomic.Int64
 	bytes  atomic.Int64
 	delay  time.Duration
-	statOK bool      // files have a Stat method reporting size and modTime
 	modT   time.Time // what Stat reports
+	statOK bool      // Stat reports size and modT; else it cannot tell
 
 	offline  atomic.Bool
 	hang     atomic.Pointer[chan struct{}] // reads block until it is closed
@@ -62,13 +62,10 @@ func newOrigin(data []byte) *fakeOrigin {
 
 var errOriginIO = fmt.Errorf("fake origin: %w", syscall.EIO)
 
-func (o *fakeOrigin) open() (origins.File, error) {
+func (o *fakeOrigin) open(context.Context) (origins.File, error) {
 	o.opens.Add(1)
 	if o.offline.Load() {
 		return nil, fmt.Errorf("fake origin: %w", origins.ErrOffline)
-	}
-	if o.statOK {
-		return statFile{fakeFile{o}}, nil
 	}
 	return fakeFile{o}, nil
 }
@@ -88,7 +85,7 @@ func (o *fakeOrigin) readsAt(off int64) int {
 
 type fakeFile struct{ o *fakeOrigin }
 
-func (f fakeFile) ReadAt(p []byte, off int64) (int, error) {
+func (f fakeFile) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	o := f.o
 	n := o.inflight.Add(1)
 	defer o.inflight.Add(-1)
@@ -104,7 +101,11 @@ func (f fakeFile) ReadAt(p []byte, off int64) (int, error) {
 	data := o.data
 	o.mu.Unlock()
 	if ch := o.hang.Load(); ch != nil {
-		<-*ch
+		select {
+		case <-*ch:
+		case <-ctx.Done():
+			return 0, context.Cause(ctx)
+		}
 	}
 	if o.delay > 0 {
 		time.Sleep(o.delay)
@@ -125,9 +126,11 @@ func (f fakeFile) ReadAt(p []byte, off int64) (int, error) {
 
 func (fakeFile) Close() error { return nil }
 
-type statFile struct{ fakeFile }
-
-func (f statFile) Stat() (fs.FileInfo, error) {
+// Stat reports the size and modTime, or that it cannot tell unless statOK.
+func (f fakeFile) Stat(context.Context) (fs.FileInfo, error) {
+	if !f.o.statOK {
+		return nil, errors.ErrUnsupported
+	}
 	f.o.mu.Lock()
 	defer f.o.mu.Unlock()
 	return fileInfo{size: int64(len(f.o.data)), mod: f.o.modT}, nil
@@ -195,11 +198,11 @@ func open(t *testing.T, s *cas.Store, k cas.Key, o *fakeOrigin) *cas.Reader {
 }
 
 // readAll reads r sequentially in chunks of n bytes, as a player does.
-func readAll(r io.ReaderAt, size int64, n int) ([]byte, error) {
+func readAll(r *cas.Reader, size int64, n int) ([]byte, error) {
 	out := make([]byte, 0, size)
 	buf := make([]byte, n)
 	for off := int64(0); ; {
-		m, err := r.ReadAt(buf, off)
+		m, err := r.ReadAt(context.Background(), buf, off)
 		out = append(out, buf[:m]...)
 		off += int64(m)
 		if errors.Is(err, io.EOF) {
@@ -214,7 +217,7 @@ func readAll(r io.ReaderAt, size int64, n int) ([]byte, error) {
 	}
 }
 
-func mustReadAll(t *testing.T, r io.ReaderAt, want []byte) {
+func mustReadAll(t *testing.T, r *cas.Reader, want []byte) {
 	t.Helper()
 	got, err := readAll(r, int64(len(want)), 1000)
 	if err != nil {

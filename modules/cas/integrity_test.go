@@ -21,18 +21,18 @@ func TestDamagedFillBlockIsRefetched(t *testing.T) {
 			k := keyOf("nas", "partial.flac", data)
 			r := open(t, s, k, o)
 			p := make([]byte, 2*bs)
-			if _, err := r.ReadAt(p, 0); err != nil { // blocks 0 and 1: a partial track
+			if _, err := r.ReadAt(t.Context(), p, 0); err != nil { // blocks 0 and 1: a partial track
 				t.Fatal(err)
 			}
 			// A warm read verifies block 1 under the current file stamp.
-			if _, err := r.ReadAt(p[:100], bs); err != nil {
+			if _, err := r.ReadAt(t.Context(), p[:100], bs); err != nil {
 				t.Fatal(err)
 			}
 			faults.FlipByte(t, entryFile(t, s, s.Dir(), "fill/"), bs+50)
 			o.offline.Store(offline)
 			calls := o.calls.Load()
 
-			n, err := r.ReadAt(p[:200], bs)
+			n, err := r.ReadAt(t.Context(), p[:200], bs)
 			if offline {
 				if err == nil {
 					t.Fatal("damaged block served with the origin offline")
@@ -52,7 +52,7 @@ func TestDamagedFillBlockIsRefetched(t *testing.T) {
 				t.Fatalf("integrity failures = %v, want 1", got)
 			}
 			// Block 0 is intact and still served, online or not.
-			if n, err := r.ReadAt(p[:bs], 0); err != nil || !bytes.Equal(p[:n], data[:bs]) {
+			if n, err := r.ReadAt(t.Context(), p[:bs], 0); err != nil || !bytes.Equal(p[:n], data[:bs]) {
 				t.Fatalf("intact block: %d, %v", n, err)
 			}
 		})
@@ -187,13 +187,13 @@ func TestBlobDamagedWhileOpenIsNotServed(t *testing.T) {
 			fetchAll(t, s, k, o)
 			r := open(t, s, k, o) // verified at open
 			p := make([]byte, 100)
-			if _, err := r.ReadAt(p, 0); err != nil { // warm
+			if _, err := r.ReadAt(t.Context(), p, 0); err != nil { // warm
 				t.Fatal(err)
 			}
 			faults.FlipByte(t, entryFile(t, s, s.Dir(), "blobs/"), bs+5)
 			o.offline.Store(offline)
 
-			n, err := r.ReadAt(p, bs)
+			n, err := r.ReadAt(t.Context(), p, bs)
 			if n > 0 && !bytes.Equal(p[:n], data[bs:bs+n]) {
 				t.Fatal("wrong bytes served from the open blob")
 			}
@@ -246,9 +246,9 @@ func TestCloseRacingReadKeepsGoodBlock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _ = r.ReadAt(p, 0) // opens the fill for r
+		_, _ = r.ReadAt(t.Context(), p, 0) // opens the fill for r
 		var wg sync.WaitGroup
-		wg.Go(func() { _, _ = r.ReadAt(p, int64(i%2)*bs) })
+		wg.Go(func() { _, _ = r.ReadAt(t.Context(), p, int64(i%2)*bs) })
 		wg.Go(func() { r.Close() })
 		wg.Wait()
 		if got := promtest.Value(t, reg, "musicfs_cache_integrity_failures_total"); got != 0 {

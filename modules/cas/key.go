@@ -1,6 +1,7 @@
 package cas
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,8 +27,8 @@ func (k Key) String() string {
 // Opener opens the origin file. It is called lazily, only when a block must
 // come from the origin, and succeeds at most once per Reader (or per Fetch):
 // a failed open is tried again by the next read that needs the origin, so
-// reads resume when an offline origin returns.
-type Opener func() (origins.File, error)
+// reads resume when an offline origin returns. The open ends with ctx.
+type Opener func(ctx context.Context) (origins.File, error)
 
 var (
 	// ErrInUse is returned by Remove for an entry that an open Reader, a

@@ -42,8 +42,8 @@ func TestOriginChangeDuringFirstWriteLeavesNoFile(t *testing.T) {
 		changed.hang.Store(&hang)
 		rg, rc := open(t, s, k, good), open(t, s, k, changed)
 		var wg sync.WaitGroup
-		wg.Go(func() { _, _ = rg.ReadAt(make([]byte, 10), bs) })
-		wg.Go(func() { _, _ = rc.ReadAt(make([]byte, 10), 0) })
+		wg.Go(func() { _, _ = rg.ReadAt(t.Context(), make([]byte, 10), bs) })
+		wg.Go(func() { _, _ = rc.ReadAt(t.Context(), make([]byte, 10), 0) })
 		for good.inflight.Load() == 0 || changed.inflight.Load() == 0 {
 			runtime.Gosched()
 		}

@@ -71,7 +71,7 @@ func (s *Store) Start(context.Context) error {
 
 // Stop stops the background work, waits for fetches and promotions, flushes
 // last-access times and pending manifest writes, and closes the database.
-// Origin reads abandoned at the read timeout are not waited for.
+// Fetches waiting on the origin end with the store's context.
 func (s *Store) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	if !s.started || s.stopping {
@@ -95,9 +95,6 @@ func (s *Store) Stop(ctx context.Context) error {
 	s.flushAccess()
 	close(s.q.stop)
 	<-s.writeDone
-	if n := s.stuck.Load(); n > 0 {
-		s.log.Info("origin reads still blocked after their timeout; they end when the reads return", zap.Int64("reads", n))
-	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close cache manifest database: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,7 +30,7 @@ func TestHungOriginTimesOutAndRecovers(t *testing.T) {
 	hang := make(chan struct{})
 	o.hang.Store(&hang)
 	start := time.Now()
-	_, err := r.ReadAt(make([]byte, 100), 0)
+	_, err := r.ReadAt(t.Context(), make([]byte, 100), 0)
 	if took := time.Since(start); !errors.Is(err, origins.ErrTimeout) || took > cfg.ReadTimeout+time.Second {
 		t.Fatalf("read of a hung origin: %v after %v; want ErrTimeout within the read timeout", err, took)
 	}
@@ -46,19 +47,19 @@ func TestOfflineOriginFailsUncachedReadsOnly(t *testing.T) {
 	k := keyOf("nas", "off", data)
 	r := open(t, s, k, o)
 	p := make([]byte, bs)
-	if _, err := r.ReadAt(p, 0); err != nil {
+	if _, err := r.ReadAt(t.Context(), p, 0); err != nil {
 		t.Fatal(err)
 	}
 	o.offline.Store(true)
-	if n, err := r.ReadAt(p, 0); err != nil || !bytes.Equal(p[:n], data[:bs]) {
+	if n, err := r.ReadAt(t.Context(), p, 0); err != nil || !bytes.Equal(p[:n], data[:bs]) {
 		t.Fatalf("cached block offline: %d, %v", n, err)
 	}
-	if _, err := r.ReadAt(p, bs); err == nil {
+	if _, err := r.ReadAt(t.Context(), p, bs); err == nil {
 		t.Fatal("uncached block read with the origin offline")
 	}
 	// A Reader opened while the origin is offline reads once it is back.
 	r2 := open(t, s, k, o)
-	if _, err := r2.ReadAt(p, 2*bs); err == nil {
+	if _, err := r2.ReadAt(t.Context(), p, 2*bs); err == nil {
 		t.Fatal("uncached block read with the origin offline")
 	}
 	o.offline.Store(false)
@@ -70,12 +71,12 @@ func TestPanickingOriginIsAnError(t *testing.T) {
 	data := content(42, 2*bs)
 	k := keyOf("nas", "panics", data)
 	o := newOrigin(data)
-	r, err := s.Open(k, func() (origins.File, error) { return faults.PanickingFile{File: fakeFile{o}}, nil })
+	r, err := s.Open(k, func(context.Context) (origins.File, error) { return faults.PanickingFile{File: fakeFile{o}}, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if _, err := r.ReadAt(make([]byte, 10), 0); err == nil {
+	if _, err := r.ReadAt(t.Context(), make([]byte, 10), 0); err == nil {
 		t.Fatal("no error from a panicking origin")
 	}
 	if present, _ := s.Cached(k); present != 0 {
@@ -161,10 +162,11 @@ func TestRemove(t *testing.T) {
 // origin, the file and the offset already.
 type errFile struct{ rel string }
 
-func (f errFile) ReadAt(_ []byte, off int64) (int, error) {
+func (f errFile) ReadAt(_ context.Context, _ []byte, off int64) (int, error) {
 	return 0, fmt.Errorf("origin nas: read %s at %d: %w", f.rel, off, syscall.EIO)
 }
-func (errFile) Close() error { return nil }
+func (errFile) Stat(context.Context) (fs.FileInfo, error) { return nil, errors.New("not used") }
+func (errFile) Close() error                              { return nil }
 
 // An origin's read error reaches the reader once, with its context, not
 // wrapped again in the same context.
@@ -172,12 +174,12 @@ func TestOriginReadErrorIsNotWrappedTwice(t *testing.T) {
 	s, _ := startStore(t, testConfig(t))
 	data := content(46, 2*bs)
 	k := keyOf("nas", "broken.flac", data)
-	r, err := s.Open(k, func() (origins.File, error) { return errFile{k.RelPath}, nil })
+	r, err := s.Open(k, func(context.Context) (origins.File, error) { return errFile{k.RelPath}, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	_, err = r.ReadAt(make([]byte, 10), bs)
+	_, err = r.ReadAt(t.Context(), make([]byte, 10), bs)
 	if !errors.Is(err, syscall.EIO) {
 		t.Fatalf("read: %v, want EIO", err)
 	}

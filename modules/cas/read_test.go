@@ -97,7 +97,7 @@ func TestReadAtBounds(t *testing.T) {
 				continue
 			}
 			p := make([]byte, tc.n)
-			n, err := r.ReadAt(p, tc.off)
+			n, err := r.ReadAt(t.Context(), p, tc.off)
 			if n != tc.wantN || (err == io.EOF) != tc.wantEOF || (err != nil && err != io.EOF) {
 				t.Errorf("size %d, %s: ReadAt(%d, %d) = %d, %v; want %d, EOF %v", size, tc.name, tc.n, tc.off, n, err, tc.wantN, tc.wantEOF)
 				continue
@@ -253,7 +253,7 @@ func TestFetchRange(t *testing.T) {
 	}
 	o.offline.Store(true)
 	p := make([]byte, 3*bs)
-	if n, err := open(t, s, k, o).ReadAt(p, bs); n != len(p) || err != nil || !bytes.Equal(p, data[bs:4*bs]) {
+	if n, err := open(t, s, k, o).ReadAt(t.Context(), p, bs); n != len(p) || err != nil || !bytes.Equal(p, data[bs:4*bs]) {
 		t.Fatalf("reading the fetched range offline: %d, %v", n, err)
 	}
 }

@@ -164,11 +164,12 @@ func (r *Reader) Close() error {
 	return nil
 }
 
-// ReadAt reads like io.ReaderAt (io.EOF at the end of the track). A
+// ReadAt reads like io.ReaderAt (io.EOF at the end of the track), until
+// ctx ends (a FUSE request interrupted) if it must wait for the origin. A
 // complete blob is read with one pread and one fstat (its file must still
 // be the one verified); a partial track block by block, each checked
 // against its hash or fetched from the origin.
-func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if r.closed.Load() {
 		return 0, os.ErrClosed
 	}
@@ -198,7 +199,7 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	}
 	done, missed := 0, false
 	for done < len(want) {
-		n, fromOrigin, err := r.readSome(context.Background(), want[done:], off+int64(done))
+		n, fromOrigin, err := r.readSome(ctx, want[done:], off+int64(done))
 		if fromOrigin {
 			missed = true
 			s.m.missBytes.Add(float64(n))

@@ -9,6 +9,8 @@ import (
 
 	"github.com/zeebo/blake3"
 	"go.uber.org/zap"
+
+	"github.com/musicfs/musicfs/modules/origins"
 )
 
 // repairSource is an origin file that holds a blob's content: the track of
@@ -151,7 +153,9 @@ func (s *Store) refetchFrom(b *blob, f *os.File, bad []int, rs repairSource) err
 	for _, i := range bad {
 		off := int64(i) * b.bsize
 		n := min(b.bsize, b.size-off)
-		buf, err := s.readOrigin(rs.key, src, off, n)
+		ctx, cancel := origins.WithTimeout(s.ctx, s.cfg.ReadTimeout)
+		buf, err := s.readOrigin(ctx, rs.key, src, off, n)
+		cancel()
 		if err != nil {
 			return err
 		}

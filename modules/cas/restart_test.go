@@ -47,7 +47,7 @@ func TestRestartKeepsBlobsAndBlocks(t *testing.T) {
 	off.offline.Store(true)
 	mustReadAll(t, open(t, s2, kw, off), whole)
 	p := make([]byte, 3*bs)
-	if n, err := open(t, s2, kp, off).ReadAt(p, 2*bs); err != nil || !bytes.Equal(p[:n], part[2*bs:5*bs]) {
+	if n, err := open(t, s2, kp, off).ReadAt(t.Context(), p, 2*bs); err != nil || !bytes.Equal(p[:n], part[2*bs:5*bs]) {
 		t.Fatalf("present blocks after restart: %d, %v", n, err)
 	}
 	if promtest.Value(t, reg, "musicfs_cache_integrity_failures_total") != 0 {
@@ -114,7 +114,7 @@ func TestLastAccessSurvivesRestart(t *testing.T) {
 	fetchAll(t, s, ka, newOrigin(a))
 	time.Sleep(2 * time.Millisecond) // access times have millisecond resolution
 	r := open(t, s, kb, newOrigin(b))
-	if _, err := r.ReadAt(make([]byte, 10), 0); err != nil {
+	if _, err := r.ReadAt(t.Context(), make([]byte, 10), 0); err != nil {
 		t.Fatal(err)
 	}
 	r.Close()

@@ -116,7 +116,7 @@ func TestFetchRetriesBlockWhoseFillWasReplaced(t *testing.T) {
 	// Meanwhile a reader finds the file changed: the fill is reset.
 	changed := newOrigin(data)
 	changed.statOK, changed.modT = true, mtime.Add(time.Second)
-	if _, err := open(t, s, k, changed).ReadAt(make([]byte, 10), 0); !errors.Is(err, cas.ErrChanged) {
+	if _, err := open(t, s, k, changed).ReadAt(t.Context(), make([]byte, 10), 0); !errors.Is(err, cas.ErrChanged) {
 		t.Fatalf("read of the changed file: %v, want ErrChanged", err)
 	}
 	good.hang.Store(nil)

@@ -39,8 +39,6 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
-
-	"github.com/musicfs/musicfs/internal/bounded"
 )
 
 // Params are the dependencies of New. Lifecycle and Registerer may be nil
@@ -77,12 +75,11 @@ type Store struct {
 	m     *metrics
 	space atomic.Pointer[spaceBox]
 
-	flights  singleflight.Group // block fetches, by fill id and block
+	flights  flightGroup        // block fetches, by fill id and block
 	verifies singleflight.Group // whole-blob verification, by hash
 	bufs     sync.Pool          // *[]byte of cfg.BlockSize, for verifying blocks
 	usage    atomic.Int64       // allocated bytes of all entries
 	warnedAt atomic.Int64       // unix ns of the last "serving uncached" warning
-	stuck    bounded.Stuck      // origin calls abandoned at the timeout, still blocked
 	// verityOff is set once enabling fs-verity failed for want of support.
 	verityOff atomic.Bool
 

@@ -10,7 +10,6 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/musicfs/musicfs/modules/cas"
-	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/prefetch"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -23,13 +22,19 @@ var (
 	_ = (fs.FileSeekdirer)((*dirHandle)(nil))
 )
 
+// contents is what a fileHandle reads: an origin file or a cached Reader.
+type contents interface {
+	ReadAt(ctx context.Context, p []byte, off int64) (int, error)
+	Close() error
+}
+
 // fileHandle is an open file. It keeps a copy of the tree node it was
 // opened from, so it reads on correctly across snapshot swaps.
 type fileHandle struct {
 	fsys     *FS
 	ino      uint64
 	node     tree.Node
-	file     origins.File      // the origin file, or cached
+	file     contents          // the origin file, or cached
 	cached   *cas.Reader       // nil when the origin bypasses the cache
 	prefetch *prefetch.Session // nil without prefetching
 	mode     ioMode            // of a cached file's open
@@ -46,7 +51,9 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (_ fuse.R
 		// trying, so stop offering it.
 		h.fsys.log.Info("FUSE passthrough refused by the kernel; the daemon serves cached files")
 	}
-	n, err := h.file.ReadAt(dest, off)
+	rctx, end := readContext(ctx)
+	defer end()
+	n, err := h.file.ReadAt(rctx, dest, off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, h.fsys.toErrno(opRead, h.ino, err)
 	}

@@ -171,7 +171,9 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (_ fs.FileHandle, _ u
 	if tn == nil || tn.Dir {
 		return nil, 0, syscall.ENOENT
 	}
-	h, err := n.fsys.open(n.ino, tn)
+	octx, end := readContext(ctx)
+	defer end()
+	h, err := n.fsys.open(octx, n.ino, tn)
 	if err != nil {
 		return nil, 0, n.fsys.toErrno(opOpen, n.ino, err)
 	}
@@ -186,22 +188,22 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (_ fs.FileHandle, _ u
 
 // open opens a file node's contents: through the cache unless its origin
 // bypasses it, in which case the origin file is opened here and now.
-func (f *FS) open(ino uint64, tn *tree.Node) (*fileHandle, error) {
+func (f *FS) open(ctx context.Context, ino uint64, tn *tree.Node) (*fileHandle, error) {
 	t := tn.Track()
 	o, ok := f.origins.Get(t.Origin)
 	if !ok {
 		return nil, fmt.Errorf("origin %q is not configured: %w", t.Origin, os.ErrNotExist)
 	}
 	h := &fileHandle{fsys: f, ino: ino, node: *tn}
-	openOrigin := func() (origins.File, error) {
-		file, err := o.Open(t.RelPath)
+	openOrigin := func(ctx context.Context) (origins.File, error) {
+		file, err := o.Open(ctx, t.RelPath)
 		if err != nil {
 			return nil, f.originErr(t.Origin, err)
 		}
 		return file, nil
 	}
 	if f.store == nil || f.uncached[t.Origin] {
-		file, err := openOrigin()
+		file, err := openOrigin(ctx)
 		if err != nil {
 			return nil, err
 		}

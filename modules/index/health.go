@@ -34,14 +34,14 @@ type health struct {
 // longer is (the mount is gone; the directory under it is not the library).
 // Each check is bounded by the read timeout, so a hung NAS cannot hang it.
 func (ix *Index) checkOrigin(ctx context.Context, o origins.Origin, held int, meta originMeta) health {
-	if c, ok := o.(origins.Checker); ok {
-		c.Check(ctx)
-	}
-	if !o.Online() {
+	if !o.Check(ctx) {
 		return health{reason: "root missing or unreadable"}
 	}
 	root := o.Root()
 	h := health{ok: true}
+	if root == "" {
+		return h // not a local directory: no mount point, no emptiness to check
+	}
 	mounted, err := bounded.Call(ctx, ix.cfg.ReadTimeout, nil, func() (bool, error) { return ix.mounted(root) }, nil)
 	switch {
 	case err == nil:

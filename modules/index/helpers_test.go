@@ -163,15 +163,16 @@ type faultySet struct {
 }
 
 type faults struct {
-	hang    map[string]bool // relpaths whose ReadAt blocks until release is closed
-	panics  map[string]bool // relpaths whose Open panics
-	release chan struct{}
-	opens   sync.Map // relpath → *atomic.Int64
-	read    sync.Map // relpath → *atomic.Int64: bytes read
-	walkErr error    // returned by Walk after listing everything but skipWalk
-	skip    string   // relpath Walk does not list when walkErr is set
-	walks   atomic.Int64
-	delay   time.Duration // added to every Open
+	hang     map[string]bool // relpaths whose ReadAt blocks until release is closed
+	panics   map[string]bool // relpaths whose Open panics
+	release  chan struct{}
+	opens    sync.Map // relpath → *atomic.Int64
+	read     sync.Map // relpath → *atomic.Int64: bytes read
+	walkErr  error    // returned by Walk after listing everything but skipWalk
+	skip     string   // relpath Walk does not list when walkErr is set
+	walks    atomic.Int64
+	dirWalks atomic.Int64
+	delay    time.Duration // added to every Open
 	// skipDirs are directories Walk and WalkDir do not list, returning an
 	// *origins.IncompleteError naming them, like unreadable directories.
 	skipDirs []string
@@ -218,14 +219,14 @@ type faultyOrigin struct {
 	f *faults
 }
 
-func (o faultyOrigin) Open(rel string) (origins.File, error) {
+func (o faultyOrigin) Open(ctx context.Context, rel string) (origins.File, error) {
 	n, _ := o.f.opens.LoadOrStore(rel, new(atomic.Int64))
 	n.(*atomic.Int64).Add(1)
 	time.Sleep(o.f.delay)
 	if o.f.panics[rel] {
 		panic("origin exploded opening " + rel)
 	}
-	f, err := o.Origin.Open(rel)
+	f, err := o.Origin.Open(ctx, rel)
 	if err != nil {
 		return nil, err
 	}
@@ -264,12 +265,31 @@ func (o faultyOrigin) Walk(ctx context.Context, fn func(origins.Entry) error) er
 	return o.f.walkErr
 }
 
-func (o faultyOrigin) Stat(rel string) (fs.FileInfo, error) {
+// Stat of a hangStat path blocks, as on a hung NAS, until release or ctx
+// ends (an origin's calls end with their context).
+func (o faultyOrigin) WalkDir(ctx context.Context, dir string, fn func(origins.Entry) error) error {
+	o.f.dirWalks.Add(1)
+	if err := o.Origin.WalkDir(ctx, dir, func(e origins.Entry) error {
+		if o.f.skipped(e.RelPath) {
+			return nil
+		}
+		return fn(e)
+	}); err != nil {
+		return err
+	}
+	return o.f.incomplete(o.Name())
+}
+
+func (o faultyOrigin) Stat(ctx context.Context, rel string) (fs.FileInfo, error) {
 	if o.f.hangStat[rel] {
 		o.f.hung.Add(1)
-		<-o.f.release
+		select {
+		case <-o.f.release:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
 	}
-	return o.Origin.Stat(rel)
+	return o.Origin.Stat(ctx, rel)
 }
 
 func (f *faults) opened(rel string) int64 { return load(&f.opens, rel) }
@@ -295,15 +315,19 @@ func load(m *sync.Map, rel string) int64 {
 }
 
 // hangingFile blocks every read until release is closed, like a read from a
-// hung network mount without a timeout.
+// hung network mount, or until its context ends.
 type hangingFile struct {
 	origins.File
 	release chan struct{}
 }
 
-func (h hangingFile) ReadAt(p []byte, off int64) (int, error) {
-	<-h.release
-	return h.File.ReadAt(p, off)
+func (h hangingFile) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return 0, context.Cause(ctx)
+	}
+	return h.File.ReadAt(ctx, p, off)
 }
 
 type countingFile struct {
@@ -311,8 +335,8 @@ type countingFile struct {
 	n *atomic.Int64
 }
 
-func (c countingFile) ReadAt(p []byte, off int64) (int, error) {
-	n, err := c.File.ReadAt(p, off)
+func (c countingFile) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
+	n, err := c.File.ReadAt(ctx, p, off)
 	c.n.Add(int64(n))
 	return n, err
 }

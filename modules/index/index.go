@@ -70,9 +70,6 @@ type Index struct {
 	scanning atomic.Bool
 	scanDone atomic.Int64
 	progress progress
-	// readers counts tag reads in flight, including ones abandoned after a
-	// timeout that are still blocked in an origin read.
-	readers atomic.Int64
 
 	// Owned by Start, then by the run goroutine, then by Stop.
 	lockWait     time.Duration // for index.db's lock, at Start
@@ -207,9 +204,6 @@ func (ix *Index) Stop(ctx context.Context) error {
 			// The run goroutine may still be writing: leave the store open.
 			return fmt.Errorf("stop index scan: %w", ctx.Err())
 		}
-	}
-	if n := ix.readers.Load(); n > 0 {
-		ix.log.Info("tag reads still blocked in origin reads; they end when the reads return", zap.Int64("reads", n))
 	}
 	if ix.st != nil {
 		st := ix.st

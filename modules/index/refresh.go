@@ -9,14 +9,12 @@ import (
 	"path"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/musicfs/musicfs/internal/bounded"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
@@ -279,9 +277,10 @@ func (ix *Index) refreshOrigin(ctx context.Context, o origins.Origin, recs []*Tr
 		if ctx.Err() != nil {
 			return jobs
 		}
-		// The origin bounds its own stat, but with a context of its own:
-		// this bound lets Stop interrupt a refresh stuck on a hung NAS.
-		fi, err := bounded.Call(ctx, ix.cfg.ReadTimeout, nil, func() (fs.FileInfo, error) { return o.Stat(p) }, nil)
+		// Stop interrupts a refresh stuck on a hung NAS.
+		sctx, cancel := origins.WithTimeout(ctx, ix.cfg.ReadTimeout)
+		fi, err := o.Stat(sctx, p)
+		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return jobs
@@ -316,24 +315,12 @@ func (ix *Index) refreshOrigin(ctx context.Context, o origins.Origin, recs []*Tr
 }
 
 // walkDir calls fn for every file under dir and reports how the walk ended
-// (which unseen records stay). Origins without WalkDir are walked whole and
-// filtered.
+// (which unseen records stay).
 func (ix *Index) walkDir(ctx context.Context, o origins.Origin, dir string, fn func(origins.Entry)) outcome {
-	var err error
-	if dw, ok := o.(origins.DirWalker); ok {
-		err = dw.WalkDir(ctx, dir, func(e origins.Entry) error {
-			fn(e)
-			return nil
-		})
-	} else {
-		prefix := dir + "/"
-		err = o.Walk(ctx, func(e origins.Entry) error {
-			if strings.HasPrefix(e.RelPath, prefix) {
-				fn(e)
-			}
-			return nil
-		})
-	}
+	err := o.WalkDir(ctx, dir, func(e origins.Entry) error {
+		fn(e)
+		return nil
+	})
 	if ctx.Err() != nil {
 		return outcome{}
 	}

@@ -19,116 +19,64 @@ import (
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
-// dirWalkSet adds WalkDir (origins.DirWalker) to a faultySet's origins.
-type dirWalkSet struct {
-	faultySet
-	n *atomic.Int64
-}
-
-func (s dirWalkSet) List() []origins.Origin {
-	var out []origins.Origin
-	for _, o := range s.faultySet.List() {
-		out = append(out, dirWalkOrigin{o.(faultyOrigin), s.n})
-	}
-	return out
-}
-
-func (s dirWalkSet) Get(name string) (origins.Origin, bool) {
-	o, ok := s.faultySet.Get(name)
-	if !ok {
-		return nil, false
-	}
-	return dirWalkOrigin{o.(faultyOrigin), s.n}, true
-}
-
-type dirWalkOrigin struct {
-	faultyOrigin
-	n *atomic.Int64
-}
-
-func (o dirWalkOrigin) WalkDir(ctx context.Context, dir string, fn func(origins.Entry) error) error {
-	o.n.Add(1)
-	if err := o.faultyOrigin.Origin.Walk(ctx, func(e origins.Entry) error {
-		if strings.HasPrefix(e.RelPath, dir+"/") && !o.f.skipped(e.RelPath) {
-			return fn(e)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	return o.f.incomplete(o.Name())
-}
-
 func TestRefresh(t *testing.T) {
-	for _, dirWalker := range []bool{true, false} {
-		name := map[bool]string{true: "DirWalker", false: "full walk fallback"}[dirWalker]
-		t.Run(name, func(t *testing.T) {
-			root, state := t.TempDir(), t.TempDir()
-			writeLibrary(t, root, smallLibrary())
-			f, dirWalks := &faults{}, new(atomic.Int64)
-			opt := envOpt{cfg: stateCfg(state), decorate: func(s origins.Set) origins.Set {
-				if dirWalker {
-					return dirWalkSet{faultySet{s, f}, dirWalks}
-				}
-				return faultySet{s, f}
-			}}
-			e := start(t, map[string]string{"lib": root}, opt)
-			e.waitScanned(t, 10*time.Second)
-			walks := f.walks.Load()
 
-			refresh := func(what string, paths []string, cond func(map[string]*index.Track) bool) {
-				t.Helper()
-				began := time.Now()
-				e.ix.Refresh("lib", paths)
-				waitFor(t, 2*time.Second, what, func() bool { return cond(e.byPath()) })
-				t.Logf("%s: visible after %v", what, time.Since(began))
-			}
-			writeAt(t, root, "new/added.flac", flac(testTags{Title: "New"}), time.Now())
-			refresh("added file", []string{"new/added.flac"}, func(m map[string]*index.Track) bool {
-				return m["lib/new/added.flac"] != nil && m["lib/new/added.flac"].Title == "New"
-			})
-			writeAt(t, root, "pf/wall/01.flac", flac(testTags{Title: "Retagged"}), time.Now())
-			refresh("re-tagged file", []string{"pf/wall/01.flac"}, func(m map[string]*index.Track) bool {
-				return m["lib/pf/wall/01.flac"].Title == "Retagged"
-			})
-			if err := os.Remove(filepath.Join(root, "bjork/joga.flac")); err != nil {
-				t.Fatal(err)
-			}
-			refresh("deleted file", []string{"bjork/joga.flac"}, func(m map[string]*index.Track) bool {
-				return m["lib/bjork/joga.flac"] == nil
-			})
-			writeAt(t, root, "newdir/a.flac", flac(testTags{Title: "A"}), time.Now())
-			writeAt(t, root, "newdir/sub/b.mp3", mp3(3, testTags{Title: "B"}), time.Now())
-			refresh("added directory", []string{"newdir"}, func(m map[string]*index.Track) bool {
-				return m["lib/newdir/a.flac"] != nil && m["lib/newdir/sub/b.mp3"] != nil && m["lib/newdir/sub/b.mp3"].Title == "B"
-			})
-			if err := os.RemoveAll(filepath.Join(root, "newdir")); err != nil {
-				t.Fatal(err)
-			}
-			refresh("deleted directory", []string{"newdir"}, func(m map[string]*index.Track) bool {
-				return m["lib/newdir/a.flac"] == nil && m["lib/newdir/sub/b.mp3"] == nil
-			})
+	root, state := t.TempDir(), t.TempDir()
+	writeLibrary(t, root, smallLibrary())
+	f := &faults{}
+	opt := envOpt{cfg: stateCfg(state), decorate: func(s origins.Set) origins.Set { return faultySet{s, f} }}
+	e := start(t, map[string]string{"lib": root}, opt)
+	e.waitScanned(t, 10*time.Second)
+	walks := f.walks.Load()
 
-			if n := f.opened("pf/wall/02.mp3"); n != 1 {
-				t.Errorf("an unchanged file was read %d times, want 1", n)
-			}
-			// A deleted directory needs no walk; an added one does.
-			if dirWalker && (f.walks.Load() != walks || dirWalks.Load() != 1) {
-				t.Errorf("%d full walks and %d directory walks, want 0 and 1", f.walks.Load()-walks, dirWalks.Load())
-			}
-			if !dirWalker && f.walks.Load() != walks+1 {
-				t.Errorf("%d full walks, want 1 (the fallback for the added directory)", f.walks.Load()-walks)
-			}
-			want := summary(e.ix.Tracks())
-			if len(want) != 5 {
-				t.Fatalf("%d records at the end, want 5: %v", len(want), want)
-			}
-			e.stop()
-			e = start(t, map[string]string{"lib": root}, envOpt{cfg: stateCfg(state)})
-			if got := summary(e.ix.Tracks()); !slices.Equal(got, want) {
-				t.Fatalf("refreshes not persisted:\n%v\nwant\n%v", got, want)
-			}
-		})
+	refresh := func(what string, paths []string, cond func(map[string]*index.Track) bool) {
+		t.Helper()
+		began := time.Now()
+		e.ix.Refresh("lib", paths)
+		waitFor(t, 2*time.Second, what, func() bool { return cond(e.byPath()) })
+		t.Logf("%s: visible after %v", what, time.Since(began))
+	}
+	writeAt(t, root, "new/added.flac", flac(testTags{Title: "New"}), time.Now())
+	refresh("added file", []string{"new/added.flac"}, func(m map[string]*index.Track) bool {
+		return m["lib/new/added.flac"] != nil && m["lib/new/added.flac"].Title == "New"
+	})
+	writeAt(t, root, "pf/wall/01.flac", flac(testTags{Title: "Retagged"}), time.Now())
+	refresh("re-tagged file", []string{"pf/wall/01.flac"}, func(m map[string]*index.Track) bool {
+		return m["lib/pf/wall/01.flac"].Title == "Retagged"
+	})
+	if err := os.Remove(filepath.Join(root, "bjork/joga.flac")); err != nil {
+		t.Fatal(err)
+	}
+	refresh("deleted file", []string{"bjork/joga.flac"}, func(m map[string]*index.Track) bool {
+		return m["lib/bjork/joga.flac"] == nil
+	})
+	writeAt(t, root, "newdir/a.flac", flac(testTags{Title: "A"}), time.Now())
+	writeAt(t, root, "newdir/sub/b.mp3", mp3(3, testTags{Title: "B"}), time.Now())
+	refresh("added directory", []string{"newdir"}, func(m map[string]*index.Track) bool {
+		return m["lib/newdir/a.flac"] != nil && m["lib/newdir/sub/b.mp3"] != nil && m["lib/newdir/sub/b.mp3"].Title == "B"
+	})
+	if err := os.RemoveAll(filepath.Join(root, "newdir")); err != nil {
+		t.Fatal(err)
+	}
+	refresh("deleted directory", []string{"newdir"}, func(m map[string]*index.Track) bool {
+		return m["lib/newdir/a.flac"] == nil && m["lib/newdir/sub/b.mp3"] == nil
+	})
+
+	if n := f.opened("pf/wall/02.mp3"); n != 1 {
+		t.Errorf("an unchanged file was read %d times, want 1", n)
+	}
+	// A deleted directory needs no walk; an added one does.
+	if f.walks.Load() != walks || f.dirWalks.Load() != 1 {
+		t.Errorf("%d full walks and %d directory walks, want 0 and 1", f.walks.Load()-walks, f.dirWalks.Load())
+	}
+	want := summary(e.ix.Tracks())
+	if len(want) != 5 {
+		t.Fatalf("%d records at the end, want 5: %v", len(want), want)
+	}
+	e.stop()
+	e = start(t, map[string]string{"lib": root}, envOpt{cfg: stateCfg(state)})
+	if got := summary(e.ix.Tracks()); !slices.Equal(got, want) {
+		t.Fatalf("refreshes not persisted:\n%v\nwant\n%v", got, want)
 	}
 }
 
@@ -303,35 +251,27 @@ func TestInterning(t *testing.T) {
 // A refresh of a directory whose walk skipped unreadable subdirectories
 // removes what it did not see, except under them.
 func TestRefreshSkippedDirs(t *testing.T) {
-	for _, dirWalker := range []bool{true, false} {
-		t.Run(map[bool]string{true: "DirWalker", false: "full walk fallback"}[dirWalker], func(t *testing.T) {
-			root := t.TempDir()
-			writeLibrary(t, root, map[string][]byte{
-				"d/a.flac": flac(wallTags), "d/sub/b.flac": flac(wallTags), "d/sub2/c.flac": flac(wallTags),
-			})
-			f := &faults{}
-			e := start(t, map[string]string{"lib": root}, envOpt{decorate: func(s origins.Set) origins.Set {
-				if dirWalker {
-					return dirWalkSet{faultySet{s, f}, new(atomic.Int64)}
-				}
-				return faultySet{s, f}
-			}})
-			e.waitScanned(t, 5*time.Second)
-			for _, rel := range []string{"d/a.flac", "d/sub/b.flac", "d/sub2/c.flac"} {
-				if err := os.Remove(filepath.Join(root, rel)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			f.skipDirs = []string{"d/sub"}
-			e.ix.Refresh("lib", []string{"d"})
-			waitFor(t, 2*time.Second, "unseen files outside the skipped directory removed", func() bool {
-				m := e.byPath()
-				return m["lib/d/a.flac"] == nil && m["lib/d/sub2/c.flac"] == nil
-			})
-			if e.byPath()["lib/d/sub/b.flac"] == nil {
-				t.Fatal("a record under the skipped directory was removed")
-			}
-		})
+
+	root := t.TempDir()
+	writeLibrary(t, root, map[string][]byte{
+		"d/a.flac": flac(wallTags), "d/sub/b.flac": flac(wallTags), "d/sub2/c.flac": flac(wallTags),
+	})
+	f := &faults{}
+	e := start(t, map[string]string{"lib": root}, envOpt{decorate: func(s origins.Set) origins.Set { return faultySet{s, f} }})
+	e.waitScanned(t, 5*time.Second)
+	for _, rel := range []string{"d/a.flac", "d/sub/b.flac", "d/sub2/c.flac"} {
+		if err := os.Remove(filepath.Join(root, rel)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.skipDirs = []string{"d/sub"}
+	e.ix.Refresh("lib", []string{"d"})
+	waitFor(t, 2*time.Second, "unseen files outside the skipped directory removed", func() bool {
+		m := e.byPath()
+		return m["lib/d/a.flac"] == nil && m["lib/d/sub2/c.flac"] == nil
+	})
+	if e.byPath()["lib/d/sub/b.flac"] == nil {
+		t.Fatal("a record under the skipped directory was removed")
 	}
 }
 

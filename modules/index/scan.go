@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/musicfs/musicfs/internal/bounded"
-	"github.com/musicfs/musicfs/modules/index/tags"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
@@ -382,11 +381,10 @@ func (ix *Index) walkOrigin(ctx context.Context, o origins.Origin, retry map[str
 	return out
 }
 
-// readTrack builds the record of one file, reading its tags if it is audio.
-// The read runs in a goroutine of its own so that a read blocked in the
-// origin cannot hold a worker past the per-file timeout; once abandoned it
-// stops at its next read (its context is cancelled) and ends when the
-// blocked origin read returns.
+// readTrack builds the record of one file, reading its tags if it is audio,
+// within the per-file timeout: the origin's calls return when ctx ends, and
+// every read of the tag readers checks it. A panic (from the origin or a
+// tag reader) lists the file untagged.
 func (ix *Index) readTrack(ctx context.Context, o origins.Origin, e origins.Entry) result {
 	t := &Track{Origin: o.Name(), RelPath: e.RelPath, Size: e.Size, ModTime: e.ModTime, Audio: IsAudio(e.RelPath)}
 	if !t.Audio {
@@ -394,26 +392,16 @@ func (ix *Index) readTrack(ctx context.Context, o origins.Origin, e origins.Entr
 	}
 	ctx, cancel := context.WithTimeout(ctx, ix.cfg.FileTimeout)
 	defer cancel()
-	ix.readers.Add(1)
-	type read struct {
-		tags  tags.Tags
-		bytes int64
-	}
-	rd, err := bounded.Call(ctx, 0, nil, func() (read, error) {
-		defer ix.readers.Add(-1)
-		tg, n, err := readFileTags(ctx, o, e.RelPath, e.Size)
-		return read{tg, n}, err
-	}, nil)
+	tg, n, err := readFileTagsSafely(ctx, o, e.RelPath, e.Size)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("no result within %s: %w", ix.cfg.FileTimeout, errFileTimeout)
 	}
-
-	res := result{t: t, reread: true, bytes: rd.bytes}
+	res := result{t: t, reread: true, bytes: n}
 	var pe *bounded.PanicError
 	var ioe *ioError
 	switch {
 	case err == nil:
-		fill(t, rd.tags)
+		fill(t, tg)
 		return res
 	case errors.Is(err, context.Canceled): // shutdown: nothing to say
 		res.retry = true

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"runtime/debug"
 	"strings"
 
+	"github.com/musicfs/musicfs/internal/bounded"
 	"github.com/musicfs/musicfs/modules/index/tags"
 	"github.com/musicfs/musicfs/modules/origins"
 )
@@ -44,12 +46,21 @@ type ioError struct{ err error }
 func (e *ioError) Error() string { return e.err.Error() }
 func (e *ioError) Unwrap() error { return e.err }
 
+// readFileTagsSafely is readFileTags with a panic, from the origin or from
+// a tag reader, returned as a *bounded.PanicError.
+func readFileTagsSafely(ctx context.Context, o origins.Origin, relpath string, size int64) (t tags.Tags, n int64, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &bounded.PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return readFileTags(ctx, o, relpath, size)
+}
+
 // readFileTags opens relpath on o and reads its tags, and says how many
-// bytes that read. It stops reading as soon as ctx is done. A panic, from
-// the origin or from a tag reader, is contained by its caller (readTrack,
-// through bounded.Call).
+// bytes that read. It stops reading as soon as ctx is done.
 func readFileTags(ctx context.Context, o origins.Origin, relpath string, size int64) (tags.Tags, int64, error) {
-	f, err := o.Open(relpath)
+	f, err := o.Open(ctx, relpath)
 	if err != nil {
 		return tags.Tags{}, 0, &ioError{fmt.Errorf("open: %w", err)}
 	}
@@ -78,7 +89,7 @@ func (r *tagReader) ReadAt(p []byte, off int64) (int, error) {
 	if err := r.ctx.Err(); err != nil {
 		return 0, err
 	}
-	n, err := r.f.ReadAt(p, off)
+	n, err := r.f.ReadAt(r.ctx, p, off)
 	if err != nil && !errors.Is(err, io.EOF) && r.ioErr == nil {
 		r.ioErr = err
 	}

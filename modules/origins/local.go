@@ -43,7 +43,6 @@ type Local struct {
 }
 
 var _ Origin = (*Local)(nil)
-var _ Checker = (*Local)(nil)
 
 // NewLocal returns the origin for cfg. It does no I/O: Online is false until
 // Check (or a Walk) has found the root readable. readTimeout <= 0 means
@@ -75,8 +74,8 @@ func (l *Local) Root() string { return l.root }
 // readable.
 func (l *Local) Online() bool { return l.state.Load() == stateOnline }
 
-// Check stats the root and reads one directory entry, bounded by the read
-// timeout, and records the result. Health changes are logged once: a warning
+// Check stats the root and reads one directory entry, bounded by ctx and
+// the read timeout, and records the result. Health changes are logged once: a warning
 // when the origin goes offline, info when it is (back) online. If ctx ends
 // first, the state is left as it was: our own cancellation says nothing
 // about the origin.
@@ -138,11 +137,11 @@ func (l *Local) openRoot() (*os.Root, error) {
 // bytes those of the names on disk (not necessarily UTF-8); anything else,
 // a path resolving outside the root (through ".." or a symlink) and
 // anything but a regular file get an error wrapping fs.ErrNotExist.
-func (l *Local) Open(relpath string) (File, error) {
+func (l *Local) Open(ctx context.Context, relpath string) (File, error) {
 	if !ValidRelPath(relpath) {
 		return nil, &fs.PathError{Op: "open", Path: relpath, Err: fs.ErrNotExist}
 	}
-	f, err := call(context.Background(), &l.b, func() (*os.File, error) { return l.open(relpath) },
+	f, err := call(ctx, &l.b, func() (*os.File, error) { return l.open(relpath) },
 		func(f *os.File) { f.Close() })
 	if err != nil {
 		return nil, err
@@ -180,11 +179,11 @@ func (l *Local) open(rel string) (*os.File, error) {
 
 // Stat returns relpath's metadata, following symlinks inside the root, with
 // the same path rules as Open.
-func (l *Local) Stat(relpath string) (fs.FileInfo, error) {
+func (l *Local) Stat(ctx context.Context, relpath string) (fs.FileInfo, error) {
 	if !ValidRelPath(relpath) {
 		return nil, &fs.PathError{Op: "stat", Path: relpath, Err: fs.ErrNotExist}
 	}
-	return call(context.Background(), &l.b, func() (fs.FileInfo, error) {
+	return call(ctx, &l.b, func() (fs.FileInfo, error) {
 		r, err := l.openRoot()
 		if err != nil {
 			return nil, err
@@ -229,8 +228,8 @@ func escapeIsNotExist(op, rel string, err error) error {
 	return err
 }
 
-// localFile is an open origin file. ReadAt is bounded by the read timeout
-// and safe for concurrent use (pread has no shared offset).
+// localFile is an open origin file. ReadAt is bounded by ctx and the read
+// timeout, and safe for concurrent use (pread has no shared offset).
 type localFile struct {
 	f   *os.File
 	l   *Local
@@ -239,7 +238,7 @@ type localFile struct {
 
 // ReadAt reads into a private buffer and copies: after a timeout the blocked
 // pread may still write into its buffer, which must not be the caller's.
-func (f *localFile) ReadAt(p []byte, off int64) (int, error) {
+func (f *localFile) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -248,7 +247,7 @@ func (f *localFile) ReadAt(p []byte, off int64) (int, error) {
 		n   int
 		err error
 	}
-	r, err := call(context.Background(), &f.l.b, func() (result, error) {
+	r, err := call(ctx, &f.l.b, func() (result, error) {
 		n, err := f.f.ReadAt(*bp, off)
 		return result{n, err}, nil
 	}, nil)
@@ -262,10 +261,9 @@ func (f *localFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // Stat returns the open file's current size and mtime (fstat, bounded like
-// a read): the cache compares them with the index's to notice a file that
-// changed while it was being fetched.
-func (f *localFile) Stat() (fs.FileInfo, error) {
-	fi, err := call(context.Background(), &f.l.b, f.f.Stat, nil)
+// a read).
+func (f *localFile) Stat(ctx context.Context) (fs.FileInfo, error) {
+	fi, err := call(ctx, &f.l.b, f.f.Stat, nil)
 	if err != nil {
 		return nil, fmt.Errorf("origin %s: stat %s: %w", f.l.name, f.rel, err)
 	}

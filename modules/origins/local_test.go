@@ -68,7 +68,7 @@ func TestOpenAndStatRefuseEscapes(t *testing.T) {
 		"missing",
 	} {
 		t.Run("open "+rel, func(t *testing.T) {
-			f, err := l.Open(rel)
+			f, err := l.Open(context.Background(), rel)
 			if err == nil {
 				f.Close()
 				t.Fatalf("Open(%q) succeeded, want fs.ErrNotExist", rel)
@@ -81,7 +81,7 @@ func TestOpenAndStatRefuseEscapes(t *testing.T) {
 			if rel == "." || rel == "./a/b.txt" || rel == "a//b.txt" || rel == "a/b.txt/" || rel == "" {
 				return // covered by Open; "." is the root itself
 			}
-			if _, err := l.Stat(rel); !errors.Is(err, fs.ErrNotExist) {
+			if _, err := l.Stat(context.Background(), rel); !errors.Is(err, fs.ErrNotExist) {
 				t.Fatalf("Stat(%q) = %v, want fs.ErrNotExist", rel, err)
 			}
 		})
@@ -89,7 +89,7 @@ func TestOpenAndStatRefuseEscapes(t *testing.T) {
 
 	// Not regular files: refused, and the FIFO open does not block.
 	for _, rel := range []string{"a", "fifo"} {
-		if f, err := l.Open(rel); !errors.Is(err, fs.ErrNotExist) {
+		if f, err := l.Open(context.Background(), rel); !errors.Is(err, fs.ErrNotExist) {
 			if f != nil {
 				f.Close()
 			}
@@ -103,16 +103,16 @@ func TestOpenFollowsInsideSymlinks(t *testing.T) {
 	symlink(t, "a/b.txt", filepath.Join(root, "link.txt"))
 	symlink(t, "a", filepath.Join(root, "dirlink"))
 	for _, rel := range []string{"a/b.txt", "link.txt", "dirlink/b.txt"} {
-		f, err := l.Open(rel)
+		f, err := l.Open(context.Background(), rel)
 		if err != nil {
 			t.Fatalf("Open(%q): %v", rel, err)
 		}
 		buf := make([]byte, 5)
-		if n, err := f.ReadAt(buf, 0); n != 5 || err != nil || string(buf) != "hello" {
+		if n, err := f.ReadAt(context.Background(), buf, 0); n != 5 || err != nil || string(buf) != "hello" {
 			t.Errorf("ReadAt(%q) = %d, %v, %q", rel, n, err, buf)
 		}
 		f.Close()
-		fi, err := l.Stat(rel)
+		fi, err := l.Stat(context.Background(), rel)
 		if err != nil || fi.Size() != 5 || !fi.Mode().IsRegular() {
 			t.Errorf("Stat(%q) = %v, %v", rel, fi, err)
 		}
@@ -126,7 +126,7 @@ func TestReadAtConcurrent(t *testing.T) {
 		data[i] = byte(i * 7)
 	}
 	writeFile(t, root, "big.bin", data)
-	f, err := l.Open("big.bin")
+	f, err := l.Open(context.Background(), "big.bin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestReadAtConcurrent(t *testing.T) {
 		wg.Go(func() {
 			buf := make([]byte, 4096+g)
 			for off := int64(g * 100); off < int64(len(data)); off += 50_000 {
-				n, err := f.ReadAt(buf, off)
+				n, err := f.ReadAt(context.Background(), buf, off)
 				want := data[off:min(off+int64(len(buf)), int64(len(data)))]
 				if n != len(want) || !bytes.Equal(buf[:n], want) || (err != nil && n == len(buf)) {
 					t.Errorf("ReadAt(%d) = %d, %v", off, n, err)
@@ -150,7 +150,7 @@ func TestReadAtConcurrent(t *testing.T) {
 
 	// Reading at the end reports EOF like os.File does.
 	buf := make([]byte, 10)
-	if n, err := f.ReadAt(buf, int64(len(data))-4); n != 4 || err == nil {
+	if n, err := f.ReadAt(context.Background(), buf, int64(len(data))-4); n != 4 || err == nil {
 		t.Fatalf("ReadAt past the end = %d, %v; want 4, io.EOF", n, err)
 	}
 }
@@ -180,7 +180,7 @@ func TestCheckTracksHealthAndLogsChangesOnce(t *testing.T) {
 	if !errors.Is(err, ErrOffline) {
 		t.Fatalf("Walk on a missing root = %v, want ErrOffline", err)
 	}
-	if _, err := l.Open("x"); !errors.Is(err, ErrOffline) || errors.Is(err, fs.ErrNotExist) {
+	if _, err := l.Open(context.Background(), "x"); !errors.Is(err, ErrOffline) || errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Open on a missing root = %v, want ErrOffline and not ErrNotExist", err)
 	}
 
@@ -219,20 +219,16 @@ func TestCheckCancelledKeepsState(t *testing.T) {
 // that the file changed under a fetch even when its size did not.
 func TestOpenFileStat(t *testing.T) {
 	l, root := newTestLocal(t)
-	f, err := l.Open("a/b.txt")
+	f, err := l.Open(context.Background(), "a/b.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	st, ok := f.(interface{ Stat() (fs.FileInfo, error) })
-	if !ok {
-		t.Fatal("an open origin file has no Stat method")
-	}
 	later := time.Now().Add(time.Hour).Truncate(time.Second)
 	if err := os.Chtimes(filepath.Join(root, "a/b.txt"), later, later); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := st.Stat()
+	fi, err := f.Stat(context.Background())
 	if err != nil || fi.Size() != 5 || !fi.ModTime().Equal(later) {
 		t.Fatalf("Stat() = %v, %v; want 5 bytes modified %v", fi, err, later)
 	}

@@ -48,18 +48,18 @@ func TestRawNamesListedOpenedAndStatted(t *testing.T) {
 	}
 
 	for rel, data := range files {
-		f, err := l.Open(rel)
+		f, err := l.Open(context.Background(), rel)
 		if err != nil {
 			t.Errorf("Open(%q): %v", rel, err)
 			continue
 		}
 		buf := make([]byte, len(data)+1)
-		n, _ := f.ReadAt(buf, 0)
+		n, _ := f.ReadAt(context.Background(), buf, 0)
 		f.Close()
 		if string(buf[:n]) != data {
 			t.Errorf("Open(%q) read %q, want %q", rel, buf[:n], data)
 		}
-		if fi, err := l.Stat(rel); err != nil || fi.Size() != int64(len(data)) {
+		if fi, err := l.Stat(context.Background(), rel); err != nil || fi.Size() != int64(len(data)) {
 			t.Errorf("Stat(%q) = %v, %v", rel, fi, err)
 		}
 	}
@@ -88,14 +88,14 @@ func TestRawNamesCannotEscape(t *testing.T) {
 		latin1Dir + "//\xe9t\xe9.flac", latin1File + "/", "./" + latin1File,
 		latin1Dir + "/up\xe9", latin1File + "\x00", "\x00", latin1Dir + "/..",
 	} {
-		f, err := l.Open(rel)
+		f, err := l.Open(context.Background(), rel)
 		if err == nil {
 			f.Close()
 			t.Errorf("Open(%q) succeeded, want fs.ErrNotExist", rel)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("Open(%q) = %v, want fs.ErrNotExist", rel, err)
 		}
-		if _, err := l.Stat(rel); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := l.Stat(context.Background(), rel); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("Stat(%q) = %v, want fs.ErrNotExist", rel, err)
 		}
 	}

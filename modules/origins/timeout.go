@@ -2,6 +2,7 @@ package origins
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -21,15 +22,27 @@ type calls struct {
 	stuck   bounded.Stuck // timed-out calls whose syscall has not returned yet
 }
 
-// call runs fn with c's timeout, or until ctx is done, returning an error
-// wrapping ErrTimeout (or ctx's error) then; a successful late result goes
-// to discard. Past maxStuck calls still blocked it fails at once.
+// WithTimeout bounds ctx by d for origin calls: a call still waiting at
+// the deadline fails with an error wrapping ErrTimeout. The deadline of a
+// call is set where the call starts (a FUSE request, a fetch, a stat).
+func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, fmt.Errorf("no answer within %s: %w", d, ErrTimeout))
+}
+
+// call runs fn until ctx is done, or at most c's timeout (a bound for
+// callers without a deadline of their own), returning an error wrapping
+// ErrTimeout, or ctx's cause, then; a successful late result goes to
+// discard. Past maxStuck calls still blocked it fails at once.
 func call[T any](ctx context.Context, c *calls, fn func() (T, error), discard func(T)) (T, error) {
 	if n := c.stuck.Load(); n >= maxStuck {
 		var zero T
 		return zero, fmt.Errorf("%d earlier calls still blocked: %w", n, ErrTimeout)
 	}
-	return bounded.Call(ctx, c.timeout, &c.stuck, fn, discard)
+	v, err := bounded.Call(ctx, c.timeout, &c.stuck, fn, discard)
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		err = context.Cause(ctx)
+	}
+	return v, err
 }
 
 // bufferPool holds read buffers. A buffer goes back to the pool only when

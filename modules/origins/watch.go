@@ -27,15 +27,6 @@ type Change struct {
 	Rescan bool
 }
 
-// DirWalker is implemented by *Local: Walk restricted to dir
-// (origin-relative, "." = root), same entry rules and RelPaths relative to
-// the origin root.
-type DirWalker interface {
-	WalkDir(ctx context.Context, dir string, fn func(Entry) error) error
-}
-
-var _ DirWalker = (*Local)(nil)
-
 const (
 	// debounceQuiet is the quiet time that ends a burst of events.
 	debounceQuiet = 100 * time.Millisecond

@@ -24,10 +24,10 @@ type watched struct {
 	w     *Watcher
 	name  string
 	root  string
-	watch bool          // inotify wanted
-	every time.Duration // rescan_interval
-	src   *Local        // walks directories for watches
-	check func(context.Context) bool
+	watch bool                       // inotify wanted
+	every time.Duration              // rescan_interval
+	src   *Local                     // walks directories for watches
+	check func(context.Context) bool // the set's own, so everyone sees a return
 	log   *zap.Logger
 
 	events  chan event    // from dispatch
@@ -42,11 +42,11 @@ type watched struct {
 }
 
 func newWatched(w *Watcher, oc OriginConfig, o Origin, readTimeout time.Duration) *watched {
-	wd := &watched{
+	return &watched{
 		w:       w,
 		name:    oc.Name,
 		root:    o.Root(),
-		watch:   oc.Watch,
+		watch:   oc.Watch && o.Root() != "", // inotify needs a local directory
 		every:   oc.RescanInterval,
 		log:     w.log.With(zap.String("origin", oc.Name)),
 		events:  make(chan event, 64),
@@ -54,22 +54,11 @@ func newWatched(w *Watcher, oc OriginConfig, o Origin, readTimeout time.Duration
 		overrun: make(chan struct{}, 1),
 		ops:     opQueue{ready: make(chan struct{}, 1)},
 		dirs:    map[string]struct{}{},
+		check:   o.Check,
+		// Watches are of the directory itself, whatever wraps the origin:
+		// its directories are walked through a private Local of the root.
+		src: NewLocal(OriginConfig{Name: oc.Name, Path: o.Root()}, readTimeout, zap.NewNop()),
 	}
-	// A decorated origin (tests, fault injection) is not a *Local; the
-	// watcher then walks the same root through a private one.
-	l, ok := o.(*Local)
-	if !ok {
-		l = NewLocal(OriginConfig{Name: oc.Name, Path: o.Root()}, readTimeout, zap.NewNop())
-	}
-	wd.src = l
-	// The health check is the set's own, so that a return is seen by
-	// everyone who reads Online.
-	if c, ok := o.(Checker); ok {
-		wd.check = c.Check
-	} else {
-		wd.check = l.Check
-	}
-	return wd
 }
 
 func (o *watched) start(ctx context.Context) {

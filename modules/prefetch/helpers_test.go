@@ -76,7 +76,7 @@ func (f *fakeFetcher) Fetch(ctx context.Context, k prefetch.Key, open cas.Opener
 		}
 	}()
 	if f.open {
-		file, err := open()
+		file, err := open(ctx)
 		if err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ type fakeOrigin struct {
 
 func (o fakeOrigin) Name() string { return o.name }
 
-func (o fakeOrigin) Open(rel string) (origins.File, error) {
+func (o fakeOrigin) Open(_ context.Context, rel string) (origins.File, error) {
 	if rel == "unreadable.flac" {
 		return nil, &fs.PathError{Op: "open", Path: rel, Err: fs.ErrPermission}
 	}
@@ -149,7 +149,10 @@ type fakeFile struct {
 	closed bool
 }
 
-func (f *fakeFile) ReadAt(p []byte, off int64) (int, error) { return 0, errors.New("not used") }
+func (f *fakeFile) ReadAt(context.Context, []byte, int64) (int, error) {
+	return 0, errors.New("not used")
+}
+func (f *fakeFile) Stat(context.Context) (fs.FileInfo, error) { return nil, errors.New("not used") }
 
 func (f *fakeFile) Close() error {
 	f.set.mu.Lock()

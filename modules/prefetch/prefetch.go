@@ -274,7 +274,7 @@ func (p *Prefetcher) fetch(ctx context.Context, kind string, k Key, off, n int64
 
 // opener opens k's origin file when the fetcher asks for it.
 func (p *Prefetcher) opener(k Key) cas.Opener {
-	return func() (origins.File, error) {
+	return func(ctx context.Context) (origins.File, error) {
 		var o origins.Origin
 		ok := false
 		if p.origins != nil {
@@ -283,7 +283,7 @@ func (p *Prefetcher) opener(k Key) cas.Opener {
 		if !ok {
 			return nil, fmt.Errorf("open %s in origin %q: %w", k.RelPath, k.Origin, errUnknownOrigin)
 		}
-		return o.Open(k.RelPath)
+		return o.Open(ctx, k.RelPath)
 	}
 }
 

@@ -4,6 +4,7 @@
 package faults
 
 import (
+	"context"
 	"sync/atomic"
 
 	"github.com/musicfs/musicfs/modules/index"
@@ -49,8 +50,8 @@ type panicOrigin struct {
 	set *PanicSet
 }
 
-func (o panicOrigin) Open(rel string) (origins.File, error) {
-	f, err := o.Origin.Open(rel)
+func (o panicOrigin) Open(ctx context.Context, rel string) (origins.File, error) {
+	f, err := o.Origin.Open(ctx, rel)
 	if err != nil || rel != o.set.path || !o.set.armed.Load() {
 		return f, err
 	}
@@ -61,7 +62,9 @@ func (o panicOrigin) Open(rel string) (origins.File, error) {
 type PanickingFile struct{ origins.File }
 
 // ReadAt panics.
-func (PanickingFile) ReadAt([]byte, int64) (int, error) { panic("faults: injected reader panic") }
+func (PanickingFile) ReadAt(context.Context, []byte, int64) (int, error) {
+	panic("faults: injected reader panic")
+}
 
 // PanicSource is an index.Source whose Tracks panics once after Arm, so the
 // tree rebuild that calls it blows up.

@@ -28,7 +28,8 @@ type Flaky struct {
 	hung    chan struct{} // closed when a hang ends; nil when not hung
 	bytes   atomic.Int64
 	calls   atomic.Int64
-	perPath sync.Map // relpath → *atomic.Int64 bytes
+	blocked atomic.Int64 // reads waiting in a hang now
+	perPath sync.Map     // relpath → *atomic.Int64 bytes
 }
 
 // NewFlaky wraps s.
@@ -60,6 +61,9 @@ func (f *Flaky) Resume() {
 
 // Bytes is how many bytes ReadAt returned, over all files.
 func (f *Flaky) Bytes() int64 { return f.bytes.Load() }
+
+// Blocked is how many reads are waiting in a Hang right now.
+func (f *Flaky) Blocked() int64 { return f.blocked.Load() }
 
 // Calls is how many ReadAt calls were made.
 func (f *Flaky) Calls() int64 { return f.calls.Load() }
@@ -110,9 +114,7 @@ func (o flakyOrigin) Online() bool { return !o.f.offline.Load() && o.Origin.Onli
 
 // Check reports the switch as well as the wrapped origin's health.
 func (o flakyOrigin) Check(ctx context.Context) bool {
-	if c, ok := o.Origin.(origins.Checker); ok {
-		c.Check(ctx)
-	}
+	o.Origin.Check(ctx)
 	return o.Online()
 }
 
@@ -123,18 +125,25 @@ func (o flakyOrigin) Walk(ctx context.Context, fn func(origins.Entry) error) err
 	return o.Origin.Walk(ctx, fn)
 }
 
-func (o flakyOrigin) Stat(rel string) (fs.FileInfo, error) {
+func (o flakyOrigin) WalkDir(ctx context.Context, dir string, fn func(origins.Entry) error) error {
+	if o.f.offline.Load() {
+		return o.f.errOffline("walk")
+	}
+	return o.Origin.WalkDir(ctx, dir, fn)
+}
+
+func (o flakyOrigin) Stat(ctx context.Context, rel string) (fs.FileInfo, error) {
 	if o.f.offline.Load() {
 		return nil, o.f.errOffline("stat")
 	}
-	return o.Origin.Stat(rel)
+	return o.Origin.Stat(ctx, rel)
 }
 
-func (o flakyOrigin) Open(rel string) (origins.File, error) {
+func (o flakyOrigin) Open(ctx context.Context, rel string) (origins.File, error) {
 	if o.f.offline.Load() {
 		return nil, o.f.errOffline("open")
 	}
-	file, err := o.Origin.Open(rel)
+	file, err := o.Origin.Open(ctx, rel)
 	if err != nil {
 		return nil, err
 	}
@@ -148,13 +157,23 @@ type flakyFile struct {
 	count *atomic.Int64
 }
 
-func (ff *flakyFile) ReadAt(p []byte, off int64) (int, error) {
+// ReadAt blocks while the set is hung, as a read of a hung NAS does,
+// until Resume or until ctx is done.
+func (ff *flakyFile) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	f := ff.f
 	f.mu.Lock()
 	hung := f.hung
 	f.mu.Unlock()
 	if hung != nil {
-		<-hung
+		f.blocked.Add(1)
+		select {
+		case <-hung:
+		case <-ctx.Done():
+		}
+		f.blocked.Add(-1)
+		if ctx.Err() != nil {
+			return 0, context.Cause(ctx)
+		}
 	}
 	if f.offline.Load() {
 		return 0, f.errOffline("read")
@@ -164,7 +183,7 @@ func (ff *flakyFile) ReadAt(p []byte, off int64) (int, error) {
 		delay += time.Duration(int64(len(p)) * int64(time.Second) / f.Rate)
 	}
 	time.Sleep(delay)
-	n, err := ff.File.ReadAt(p, off)
+	n, err := ff.File.ReadAt(ctx, p, off)
 	f.calls.Add(1)
 	f.bytes.Add(int64(n))
 	ff.count.Add(int64(n))
