@@ -22,11 +22,14 @@ type metrics struct {
 	uncached            prometheus.Counter
 	fetchSeconds        prometheus.Histogram
 	bytes               prometheus.GaugeFunc
+	probeBytes          prometheus.Counter
+	probation           prometheus.GaugeFunc
 }
 
 // newMetrics creates the store's collectors and registers them with reg
-// (nil: not registered, for use without fx). usage feeds the bytes gauge.
-func newMetrics(reg prometheus.Registerer, usage func() float64) (*metrics, error) {
+// (nil: not registered, for use without fx). usage and probation feed the
+// gauges.
+func newMetrics(reg prometheus.Registerer, usage, probation func() float64) (*metrics, error) {
 	m := &metrics{
 		hits: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "musicfs_cache_hits_total",
@@ -73,6 +76,14 @@ func newMetrics(reg prometheus.Registerer, usage func() float64) (*metrics, erro
 			Name: "musicfs_cache_bytes",
 			Help: "Disk space allocated to blobs and fill files.",
 		}, usage),
+		probeBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "musicfs_cache_probe_bytes_total",
+			Help: "Bytes fetched for reads that are not playback (scanners, tag readers): at the size asked for, kept in the probation queue in memory, not on disk.",
+		}),
+		probation: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "musicfs_cache_probation_bytes",
+			Help: "Bytes in the probation queue: data read once, not (yet) admitted to the cache on disk.",
+		}, probation),
 	}
 	for _, r := range []string{repairRepaired, repairFailed} {
 		m.repairs.WithLabelValues(r) // listed from the start, at 0
@@ -81,7 +92,7 @@ func newMetrics(reg prometheus.Registerer, usage func() float64) (*metrics, erro
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.hits, m.misses, m.hitBytes, m.missBytes, m.originBytes,
-		m.integrity, m.verifications, m.repairs, m.uncached, m.fetchSeconds, m.bytes} {
+		m.integrity, m.verifications, m.repairs, m.uncached, m.fetchSeconds, m.bytes, m.probeBytes, m.probation} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register cas metrics: %w", err)
 		}

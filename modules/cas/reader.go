@@ -33,6 +33,10 @@ type Reader struct {
 	// spare is the last block fetched but not stored (cache full), so the
 	// small reads that follow are not each a fetch of the whole block.
 	spare atomic.Pointer[spareBlock]
+	// pattern tells playback from probing; probed is the last probe's
+	// fetch (see probe).
+	pattern pattern
+	probed  atomic.Pointer[probed]
 
 	mu    sync.Mutex // guards fills, files and held
 	fills []fillUse  // fill files this Reader holds open
@@ -197,9 +201,10 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		}
 		r.blobFailed(bf, off, n, len(want), err)
 	}
+	playing := r.pattern.note(off, len(want))
 	done, missed := 0, false
 	for done < len(want) {
-		n, fromOrigin, err := r.readSome(ctx, want[done:], off+int64(done))
+		n, fromOrigin, err := r.readSome(ctx, want[done:], off+int64(done), playing)
 		if fromOrigin {
 			missed = true
 			s.m.missBytes.Add(float64(n))
@@ -251,7 +256,8 @@ func (r *Reader) readBlob(bf *blobFile, p []byte, off int64) (int, error) {
 }
 
 // readSome serves a prefix of p, at pos, from one block (or from the blob).
-func (r *Reader) readSome(ctx context.Context, p []byte, pos int64) (n int, fromOrigin bool, err error) {
+// A block missing for a read that is not playback is probed (see probe).
+func (r *Reader) readSome(ctx context.Context, p []byte, pos int64, playing bool) (n int, fromOrigin bool, err error) {
 	s, t := r.s, r.t
 	for attempt := 1; ; attempt++ {
 		if attempt > maxAttempts {
@@ -301,6 +307,11 @@ func (r *Reader) readSome(ctx context.Context, p []byte, pos int64) (n int, from
 		if sp := r.spare.Load(); sp != nil && sp.fl == fl && sp.i == i {
 			copy(p[:n], sp.buf[boff:])
 			return n, true, nil
+		}
+		if !playing && fl.blockSize > probeChunk { // else a block is as small as a probe
+			if done, err := r.probe(ctx, fl, i, p[:n], pos); done || err != nil {
+				return n, done, err
+			}
 		}
 		res, err := s.fetchBlock(ctx, t, fl, i, r.src)
 		if err != nil {

@@ -75,11 +75,12 @@ type Store struct {
 	m     *metrics
 	space atomic.Pointer[spaceBox]
 
-	flights  flightGroup        // block fetches, by fill id and block
-	verifies singleflight.Group // whole-blob verification, by hash
-	bufs     sync.Pool          // *[]byte of cfg.BlockSize, for verifying blocks
-	usage    atomic.Int64       // allocated bytes of all entries
-	warnedAt atomic.Int64       // unix ns of the last "serving uncached" warning
+	flights   flightGroup        // block fetches, by fill id and block
+	probation probation          // chunks read once, by probes (see probe)
+	verifies  singleflight.Group // whole-blob verification, by hash
+	bufs      sync.Pool          // *[]byte of cfg.BlockSize, for verifying blocks
+	usage     atomic.Int64       // allocated bytes of all entries
+	warnedAt  atomic.Int64       // unix ns of the last "serving uncached" warning
 	// verityOff is set once enabling fs-verity failed for want of support.
 	verityOff atomic.Bool
 
@@ -191,7 +192,8 @@ func New(p Params) (*Store, error) {
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
-	m, err := newMetrics(p.Registerer, func() float64 { return float64(s.usage.Load()) })
+	m, err := newMetrics(p.Registerer, func() float64 { return float64(s.usage.Load()) },
+		func() float64 { return float64(s.probation.size.Load()) })
 	if err != nil {
 		return nil, err
 	}

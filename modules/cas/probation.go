@@ -1,0 +1,162 @@
+package cas
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/musicfs/musicfs/modules/origins"
+)
+
+// Reads that are not playback (a library scanner reading the head of every
+// file, a tag reader seeking to the end, scattered small reads) must not
+// fill the cache: on a 100k-track library a scan would pull whole blocks
+// of every file from the origin and evict the music that was played. So,
+// as in S3-FIFO and 2Q, data seen once goes to a small probation queue in
+// memory, fetched at the size asked for (rounded to probeChunk); only data
+// asked for again, or read as playback, enters the cache on disk, which
+// evicts played and pinned data for nothing else.
+const (
+	// probeChunk is the unit of a probe read's fetch: small enough that a
+	// 4 KiB read costs little more, large enough for a tag block.
+	probeChunk = 64 << 10
+	// playbackRun is how many bytes a Reader must read in sequence before
+	// its misses are fetched as whole blocks into the cache.
+	playbackRun = 256 << 10
+	// playbackSlack is how far a read may land from where the last one
+	// ended and still continue the run: the kernel sends a sequential
+	// reader's requests in parallel, so they arrive a little out of order.
+	playbackSlack = 1 << 20
+	// probationBytes bounds the probation queue.
+	probationBytes = 32 << 20
+)
+
+// pattern tells playback from probing by a Reader's reads.
+type pattern struct {
+	mu   sync.Mutex // guards next and run
+	next int64      // where the last read ended
+	run  int64      // bytes read in sequence up to next
+}
+
+// note records a read of n bytes at off and reports whether the Reader
+// reads as playback does.
+func (p *pattern) note(off int64, n int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if off < p.next-playbackSlack || off > p.next+playbackSlack {
+		p.run = 0
+	}
+	p.run += int64(n)
+	p.next = max(p.next, off+int64(n))
+	return p.run >= playbackRun
+}
+
+// probation is a FIFO of chunks fetched by probe reads, by fill and chunk
+// index, bounded in bytes. A chunk asked for again leaves it: its block is
+// then fetched into the cache.
+type probation struct {
+	mu    sync.Mutex // guards bytes, m and fifo
+	bytes int64
+	m     map[probeKey]*list.Element
+	fifo  list.List // of *probeEntry, oldest first
+
+	size atomic.Int64 // bytes, for the gauge
+}
+
+type probeKey struct {
+	fill  string
+	chunk int64
+}
+
+type probeEntry struct {
+	key probeKey
+	buf []byte
+}
+
+// take removes and returns the chunk, if queued.
+func (q *probation) take(k probeKey) ([]byte, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e, ok := q.m[k]
+	if !ok {
+		return nil, false
+	}
+	q.removeLocked(e)
+	return e.Value.(*probeEntry).buf, true
+}
+
+// put queues a chunk, dropping the oldest ones past probationBytes.
+func (q *probation) put(k probeKey, buf []byte) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.m == nil {
+		q.m = map[probeKey]*list.Element{}
+	}
+	if e, ok := q.m[k]; ok {
+		q.removeLocked(e)
+	}
+	q.m[k] = q.fifo.PushBack(&probeEntry{k, buf})
+	q.bytes += int64(len(buf))
+	for q.bytes > probationBytes {
+		q.removeLocked(q.fifo.Front())
+	}
+	q.size.Store(q.bytes)
+}
+
+func (q *probation) removeLocked(e *list.Element) {
+	pe := q.fifo.Remove(e).(*probeEntry)
+	delete(q.m, pe.key)
+	q.bytes -= int64(len(pe.buf))
+	q.size.Store(q.bytes)
+}
+
+// probed is the last range a Reader's probe fetched: its own reads of it
+// again (a tag reader reads a header, then the tag after it) are served
+// from memory, not counted as a second access.
+type probed struct {
+	fl  *fill
+	off int64
+	buf []byte
+}
+
+// probe serves dst, at pos in block i of fl, for a read that is not
+// playback. Chunks queued in probation by another open were asked for
+// before: the block is then fetched into the cache (done is false, the
+// caller fetches it). Others are read from the origin, only the chunks dst
+// covers, and queued.
+func (r *Reader) probe(ctx context.Context, fl *fill, i int, dst []byte, pos int64) (done bool, err error) {
+	s := r.s
+	if lp := r.probed.Load(); lp != nil && lp.fl == fl && pos >= lp.off && pos+int64(len(dst)) <= lp.off+int64(len(lp.buf)) {
+		copy(dst, lp.buf[pos-lp.off:])
+		return true, nil
+	}
+	boff, blen := fl.span(i)
+	first := (pos - boff) / probeChunk
+	last := (pos - boff + int64(len(dst)) - 1) / probeChunk
+	for c := first; c <= last; c++ {
+		if _, ok := s.probation.take(probeKey{fl.id, int64(i)<<32 | c}); ok {
+			return false, nil // asked for again: into the cache
+		}
+	}
+	from := boff + first*probeChunk
+	to := min(boff+(last+1)*probeChunk, boff+blen)
+	ctx, cancel := origins.WithTimeout(ctx, s.cfg.ReadTimeout)
+	defer cancel()
+	buf, err := s.readOrigin(ctx, r.key, r.src, from, to-from)
+	if err != nil {
+		return false, err
+	}
+	s.m.probeBytes.Add(float64(len(buf)))
+	r.probed.Store(&probed{fl, from, buf})
+	for c := first; c <= last; c++ {
+		lo := (c - first) * probeChunk
+		hi := min(lo+probeChunk, int64(len(buf)))
+		s.probation.put(probeKey{fl.id, int64(i)<<32 | c}, buf[lo:hi:hi])
+	}
+	if n := copy(dst, buf[pos-from:]); n != len(dst) {
+		return false, fmt.Errorf("read %s at %d: probe fetched %d of %d bytes", r.key, pos, n, len(dst))
+	}
+	return true, nil
+}
