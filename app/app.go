@@ -8,7 +8,6 @@ import (
 
 	"github.com/musicfs/musicfs/modules/cache"
 	"github.com/musicfs/musicfs/modules/cas"
-	"github.com/musicfs/musicfs/modules/config"
 	"github.com/musicfs/musicfs/modules/fusefs"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/janitor"
@@ -21,11 +20,11 @@ import (
 )
 
 // Options is the whole daemon for a loaded configuration.
-func Options(cfg *config.Config) fx.Option {
+func Options(cfg *Config) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg),
 		logging.FxLogger,
-		config.Module,
+		configs,
 		logging.Module,
 		metrics.Module,
 		janitor.Module,

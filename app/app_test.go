@@ -12,12 +12,11 @@ import (
 
 	"github.com/musicfs/musicfs/app"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
-	"github.com/musicfs/musicfs/modules/config"
 )
 
-func testConfig(t *testing.T) *config.Config {
+func testConfig(t *testing.T) *app.Config {
 	t.Helper()
-	cfg, err := config.Load([]string{"--mountpoint", filepath.Join(t.TempDir(), "m"), "--origin", "lib=" + t.TempDir(),
+	cfg, err := app.Load([]string{"--mountpoint", filepath.Join(t.TempDir(), "m"), "--origin", "lib=" + t.TempDir(),
 		"--state-dir", t.TempDir(), "--cache-dir", t.TempDir()}, nil)
 	if err == nil {
 		err = cfg.Validate()
@@ -57,7 +56,7 @@ func (h *hooks) LogEvent(e fxevent.Event) {
 func TestStartAndStopOrder(t *testing.T) {
 	mounttest.RequireFUSE(t)
 	cfg := testConfig(t)
-	mounttest.CleanupMount(t, cfg.Mountpoint)
+	mounttest.CleanupMount(t, cfg.FS.Mountpoint)
 	h := &hooks{}
 	fxtest.New(t, app.Options(cfg), fx.WithLogger(func() fxevent.Logger { return h })).RequireStart().RequireStop()
 

@@ -56,7 +56,7 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 			if cfg == nil {
 				return code
 			}
-			fmt.Fprintf(stdout, "configuration OK: mountpoint %s, %d origin(s)\n", cfg.Mountpoint, len(cfg.Origins))
+			fmt.Fprintf(stdout, "configuration OK: mountpoint %s, %d origin(s)\n", cfg.FS.Mountpoint, len(cfg.Origins.Origins))
 			return exitOK
 		}
 	}
@@ -69,8 +69,8 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 
 // load loads and validates the configuration; on failure it prints why and
 // returns the exit code.
-func load(args, environ []string, stdout, stderr io.Writer) (*config.Config, int) {
-	cfg, err := config.Load(args, environ)
+func load(args, environ []string, stdout, stderr io.Writer) (*app.Config, int) {
+	cfg, err := app.Load(args, environ)
 	if err == nil {
 		err = cfg.Validate()
 	}
@@ -89,7 +89,7 @@ func load(args, environ []string, stdout, stderr io.Writer) (*config.Config, int
 	}
 }
 
-func serve(cfg *config.Config, stderr io.Writer) int {
+func serve(cfg *app.Config, stderr io.Writer) int {
 	// Signals are caught before starting so a SIGTERM during the mount
 	// still stops cleanly.
 	sigs := make(chan os.Signal, 2)
@@ -131,7 +131,7 @@ func serve(cfg *config.Config, stderr io.Writer) int {
 		for s := range sigs {
 			if s == syscall.SIGINT {
 				log.Warn("second interrupt: forcing exit")
-				forceUnmount(log, cfg.Mountpoint)
+				forceUnmount(log, cfg.FS.Mountpoint)
 				os.Exit(exitFailure)
 			}
 		}
@@ -144,7 +144,7 @@ func serve(cfg *config.Config, stderr io.Writer) int {
 	case stopCtx.Err() != nil:
 		log.Error("shutdown did not finish in time", zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
 			zap.String("stuck_in", hooks.Stuck()), zap.Error(err))
-		forceUnmount(log, cfg.Mountpoint)
+		forceUnmount(log, cfg.FS.Mountpoint)
 		return exitFailure
 	case err != nil:
 		// Stopped, but something failed on the way (and was logged by fx).

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/musicfs/musicfs/internal/supervise"
+	"github.com/musicfs/musicfs/modules/config"
 	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -449,7 +450,7 @@ func (c *Cache) endRead(ep uint64) {
 
 // shortfall is how many bytes must be freed before need more fit.
 func (c *Cache) shortfall(usage int64, disk Disk, diskOK bool, need int64) int64 {
-	short := usage + need - c.cfg.MaxSize
+	short := usage + need - int64(c.cfg.MaxSize)
 	if diskOK {
 		short = max(short, c.minFree(disk.Total)-(disk.Avail-need))
 	}
@@ -457,16 +458,13 @@ func (c *Cache) shortfall(usage int64, disk Disk, diskOK bool, need int64) int64
 }
 
 func (c *Cache) minFree(total int64) int64 {
-	if c.cfg.MinFreeBytes > 0 {
-		return c.cfg.MinFreeBytes
-	}
-	return int64(float64(total) * c.cfg.MinFreePercent / 100)
+	return int64(c.cfg.MinFree.Of(uint64(max(total, 0))))
 }
 
 // disk stats the cache filesystem. Without an answer min_free cannot be
 // enforced; max_size still is.
 func (c *Cache) disk() (Disk, bool) {
-	if c.cfg.MinFreeBytes == 0 && c.cfg.MinFreePercent == 0 {
+	if c.cfg.MinFree == (config.MinFree{}) {
 		return Disk{}, false
 	}
 	d, err := c.opt.Statfs(c.cfg.Dir)

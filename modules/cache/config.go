@@ -8,42 +8,48 @@ import (
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/musicfs/musicfs/modules/config"
 )
 
-// Config is the cache module's slice of the root configuration (the
-// `cache:` section).
+// Config is the cache module's slice of the root configuration: it owns
+// cache.max_size, cache.min_free and cache.pin.
 type Config struct {
-	// Dir is cache.dir; its filesystem is the one min_free protects.
-	Dir string
-	// MaxSize is cache.max_size in bytes.
-	MaxSize int64
-	// MinFreeBytes and MinFreePercent are cache.min_free, as bytes or as a
-	// percentage of the cache filesystem; at most one is set.
-	MinFreeBytes   int64
-	MinFreePercent float64
+	// MaxSize is cache.max_size.
+	MaxSize config.Size `koanf:"max_size"`
+	// MinFree is cache.min_free: bytes, or a percentage of the cache
+	// filesystem, to keep free on it.
+	MinFree config.MinFree `koanf:"min_free"`
 	// Pin is cache.pin: virtual paths or globs ("**" spans directories)
 	// whose tracks are fetched in full and never evicted.
-	Pin []string
+	Pin []string `koanf:"pin"`
+	// Dir is the store's cache.dir; its filesystem is the one min_free
+	// protects.
+	Dir string `koanf:"-"`
 	// Uncached names the origins with cache: false, whose files are never
 	// pinned.
-	Uncached []string
+	Uncached []string `koanf:"-"`
 }
 
-// Validate checks the configuration; errors name the full key.
+// Defaults of Config.
+const DefaultMaxSize = 20 * config.GiB
+
+// DefaultMinFree is the default cache.min_free.
+var DefaultMinFree = config.MinFree{Percent: 5}
+
+// DefaultConfig returns the defaults: nothing pinned.
+func DefaultConfig() Config { return Config{MaxSize: DefaultMaxSize, MinFree: DefaultMinFree} }
+
+// Validate reports every problem, each naming its full key.
 func (c Config) Validate() error {
-	switch {
-	case c.Dir == "":
-		return errors.New("cache.dir: must be set")
-	case c.MaxSize <= 0:
-		return errors.New("cache.max_size: must be > 0")
-	case c.MinFreeBytes < 0:
-		return errors.New("cache.min_free: must not be negative")
-	case c.MinFreePercent < 0 || c.MinFreePercent >= 100 || math.IsNaN(c.MinFreePercent):
-		return fmt.Errorf("cache.min_free: %v%% is not between 0%% and 99%%", c.MinFreePercent)
-	case c.MinFreeBytes > 0 && c.MinFreePercent > 0:
-		return errors.New("cache.min_free: set bytes or a percentage, not both")
+	errs := []error{config.Positive("cache.max_size", c.MaxSize)}
+	switch p := c.MinFree.Percent; {
+	case p < 0 || p >= 100 || math.IsNaN(p):
+		errs = append(errs, fmt.Errorf("cache.min_free: must be between 0%% and 99%%, got %v%%", p))
+	case p > 0 && c.MinFree.Bytes > 0:
+		errs = append(errs, errors.New("cache.min_free: set bytes or a percentage, not both"))
 	}
-	return ValidatePin(c.Pin)
+	return errors.Join(append(errs, ValidatePin(c.Pin))...)
 }
 
 // ValidatePin checks cache.pin patterns; an error names the bad one as

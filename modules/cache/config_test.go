@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/musicfs/musicfs/modules/cache"
+	"github.com/musicfs/musicfs/modules/config"
 )
 
 func TestValidate(t *testing.T) {
-	ok := cache.Config{Dir: "/var/cache/musicfs", MaxSize: 20 << 30, MinFreePercent: 5}
+	ok := cache.Config{MaxSize: 20 << 30, MinFree: config.MinFree{Percent: 5}}
 	tests := []struct {
 		name    string
 		edit    func(*cache.Config)
@@ -18,11 +19,9 @@ func TestValidate(t *testing.T) {
 		{"pins", func(c *cache.Config) {
 			c.Pin = []string{"Artists/Nina Simone/**", "Albums/{A,B}*", "Origins/nas/x.flac"}
 		}, ""},
-		{"no dir", func(c *cache.Config) { c.Dir = "" }, "cache.dir"},
 		{"zero max", func(c *cache.Config) { c.MaxSize = 0 }, "cache.max_size"},
-		{"negative min_free", func(c *cache.Config) { c.MinFreeBytes = -1; c.MinFreePercent = 0 }, "cache.min_free"},
-		{"min_free 100%", func(c *cache.Config) { c.MinFreePercent = 100 }, "cache.min_free"},
-		{"both min_free", func(c *cache.Config) { c.MinFreeBytes = 1 }, "cache.min_free"},
+		{"min_free 100%", func(c *cache.Config) { c.MinFree.Percent = 100 }, "cache.min_free"},
+		{"both min_free", func(c *cache.Config) { c.MinFree.Bytes = 1 }, "cache.min_free"},
 		{"bad glob", func(c *cache.Config) { c.Pin = []string{"ok/**", "Artists/[Nina"} }, `cache.pin[1]: "Artists/[Nina"`},
 		{"unclosed brace", func(c *cache.Config) { c.Pin = []string{"Artists/{A,B"} }, "cache.pin[0]"},
 		{"empty pattern", func(c *cache.Config) { c.Pin = []string{"a", "b", "/"} }, "cache.pin[2]"},
@@ -47,5 +46,24 @@ func TestValidate(t *testing.T) {
 	}
 	if err := cache.ValidatePin([]string{"a/**", "[", "b"}); err == nil || !strings.HasPrefix(err.Error(), "cache.pin[1]: ") {
 		t.Fatalf("ValidatePin = %v", err)
+	}
+}
+
+func TestConfigValidateNamesTheKey(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  cache.Config
+		want string
+	}{
+		{cache.Config{}, "cache.max_size: must be > 0"},
+		{cache.Config{MaxSize: 1, MinFree: config.MinFree{Percent: 120}}, "cache.min_free: must be between 0% and 99%, got 120%"},
+		{cache.Config{MaxSize: 1, MinFree: config.MinFree{Percent: 5, Bytes: 1}}, "cache.min_free: set bytes or a percentage, not both"},
+		{cache.Config{MaxSize: 1, Pin: []string{"a", "b/../c"}}, `cache.pin[1]: "b/../c": ".." is not allowed in a virtual path`},
+	} {
+		if err := tc.cfg.Validate(); err == nil || err.Error() != tc.want {
+			t.Errorf("Validate(%+v) = %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+	if err := cache.DefaultConfig().Validate(); err != nil {
+		t.Errorf("defaults refused: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/musicfs/musicfs/internal/testing/indextest"
 	"github.com/musicfs/musicfs/modules/cache"
+	"github.com/musicfs/musicfs/modules/config"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/origins"
 )
@@ -206,7 +207,7 @@ func TestMinFree(t *testing.T) {
 			disk := func(string) (cache.Disk, error) {
 				return cache.Disk{Total: 100 * MiB, Avail: 100*MiB - tt.other - st.Usage()}, nil
 			}
-			c, _ := newCache(t, cache.Config{MaxSize: 1 << 40, MinFreeBytes: tt.minBytes, MinFreePercent: tt.minPct}, st, nil, nil, cache.Options{Statfs: disk})
+			c, _ := newCache(t, cache.Config{MaxSize: 1 << 40, MinFree: config.MinFree{Bytes: config.Size(tt.minBytes), Percent: tt.minPct}}, st, nil, nil, cache.Options{Statfs: disk})
 			err := c.MakeRoom(tt.need)
 			if tt.noSpace != errors.Is(err, cache.ErrNoSpace) {
 				t.Fatalf("MakeRoom = %v", err)
@@ -228,7 +229,7 @@ func TestMinFreeEnforcedWhenOthersFillTheDisk(t *testing.T) {
 	disk := func(string) (cache.Disk, error) {
 		return cache.Disk{Total: 100 * MiB, Avail: 100*MiB - other.Load() - st.Usage()}, nil
 	}
-	c, _ := newCache(t, cache.Config{MaxSize: 1 << 40, MinFreeBytes: 20 * MiB}, st, nil, nil,
+	c, _ := newCache(t, cache.Config{MaxSize: 1 << 40, MinFree: config.MinFree{Bytes: 20 * MiB}}, st, nil, nil,
 		cache.Options{Statfs: disk, CheckInterval: 10 * time.Millisecond})
 	startCache(t, c)
 
@@ -244,11 +245,11 @@ func TestStatfsOfARealDirectory(t *testing.T) {
 	st.add("a", 10*MiB)
 	// The real statfs: no filesystem here has less than 1 byte free, and
 	// none has 100% of itself free as min_free allows.
-	c, _ := newCache(t, cache.Config{MaxSize: 1 << 40, MinFreeBytes: 1}, st, nil, nil, cache.Options{Statfs: cache.Statfs})
+	c, _ := newCache(t, cache.Config{MaxSize: 1 << 40, MinFree: config.MinFree{Bytes: 1}}, st, nil, nil, cache.Options{Statfs: cache.Statfs})
 	if err := c.MakeRoom(1); err != nil {
 		t.Fatal(err)
 	}
-	c, _ = newCache(t, cache.Config{MaxSize: 1 << 40, MinFreeBytes: 1 << 62}, st, nil, nil, cache.Options{Statfs: cache.Statfs})
+	c, _ = newCache(t, cache.Config{MaxSize: 1 << 40, MinFree: config.MinFree{Bytes: 1 << 62}}, st, nil, nil, cache.Options{Statfs: cache.Statfs})
 	if err := c.MakeRoom(1); !errors.Is(err, cache.ErrNoSpace) {
 		t.Fatalf("MakeRoom with min_free larger than the disk = %v", err)
 	}

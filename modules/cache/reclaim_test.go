@@ -16,6 +16,7 @@ import (
 
 	"github.com/musicfs/musicfs/modules/cache"
 	"github.com/musicfs/musicfs/modules/cas"
+	"github.com/musicfs/musicfs/modules/config"
 )
 
 // The store type-asserts its Space on this after a failed write.
@@ -77,7 +78,7 @@ func TestReclaim(t *testing.T) {
 			for _, id := range tt.held {
 				st.hold(id, true)
 			}
-			c, _ := newCache(t, cache.Config{MaxSize: tt.maxSize}, st, nil, nil, cache.Options{})
+			c, _ := newCache(t, cache.Config{MaxSize: config.Size(tt.maxSize)}, st, nil, nil, cache.Options{})
 			err := c.Reclaim(tt.need)
 			if tt.noSpace != errors.Is(err, cache.ErrNoSpace) {
 				t.Fatalf("Reclaim(%d) = %v", tt.need, err)

@@ -36,16 +36,22 @@ func TestModule(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
+	withDir := func(edit func(*cas.Config)) cas.Config {
+		c := cas.DefaultConfig()
+		c.Dir = "/x"
+		edit(&c)
+		return c
+	}
 	tests := []struct {
 		name string
 		cfg  cas.Config
 		ok   bool
 	}{
-		{"dir only", cas.Config{Dir: "/x"}, true},
-		{"no dir", cas.Config{}, false},
-		{"negative block size", cas.Config{Dir: "/x", BlockSize: -1}, false},
-		{"negative timeout", cas.Config{Dir: "/x", ReadTimeout: -1}, false},
-		{"negative scrub rate", cas.Config{Dir: "/x", ScrubRate: -1}, false},
+		{"defaults and a dir", withDir(func(*cas.Config) {}), true},
+		{"no dir", cas.DefaultConfig(), false},
+		{"negative block size", withDir(func(c *cas.Config) { c.BlockSize = -1 }), false},
+		{"block size too large", withDir(func(c *cas.Config) { c.BlockSize = 65 << 20 }), false},
+		{"negative fresh_for", withDir(func(c *cas.Config) { c.FreshFor = -1 }), false},
 	}
 	for _, tc := range tests {
 		if err := tc.cfg.Validate(); (err == nil) != tc.ok {

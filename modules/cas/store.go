@@ -174,11 +174,12 @@ func (s *Store) touch(t *track) {
 
 // New builds a store; it does no I/O. Start opens it.
 func New(p Params) (*Store, error) {
-	if err := p.Config.Validate(); err != nil {
+	cfg := p.Config.withDefaults()
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	s := &Store{
-		cfg:       p.Config.withDefaults(),
+		cfg:       cfg,
 		log:       p.Logger,
 		tracks:    map[string]*track{},
 		paths:     map[string]map[*track]struct{}{},

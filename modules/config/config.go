@@ -1,131 +1,49 @@
-// Package config loads the daemon's configuration: defaults < YAML file <
-// MUSICFS_ environment variables < command-line flags, in one koanf
-// instance, and hands each module its slice of it.
+// Package config loads a configuration: defaults < YAML file < MUSICFS_
+// environment variables < command-line flags, in one koanf instance,
+// decoded into a schema struct it knows nothing about. The modules own their
+// keys (koanf tags), defaults and validation; package app composes them.
+//
+// Tags are koanf:"key", koanf:",squash" (a struct whose keys sit at this
+// level) and koanf:"key,path" (a path that Load makes absolute and in which
+// it expands a leading "~/"); koanf:"-" marks a field that is not a key.
 package config
 
-import (
-	"path/filepath"
-	"time"
+import "path/filepath"
 
-	"github.com/musicfs/musicfs/modules/logging"
-	"github.com/musicfs/musicfs/modules/metrics"
-	"github.com/musicfs/musicfs/modules/origins"
-	"github.com/musicfs/musicfs/modules/tree"
-)
-
-// Config is the whole configuration; the koanf tags are the YAML keys
-// documented in configs/musicfs.yaml.
-type Config struct {
-	// Mountpoint is where the filesystem is mounted. Required.
-	Mountpoint string `koanf:"mountpoint"`
-	// AllowOther lets users other than the daemon's read the mount.
-	AllowOther bool `koanf:"allow_other"`
-	// Origins are the library roots, at least one.
-	Origins []origins.OriginConfig `koanf:"origins"`
-	// Views are the tag views; tree.DefaultViews when not configured.
-	Views []tree.View `koanf:"views"`
-	// Tags says how tag values become names.
-	Tags tree.Tags `koanf:"tags"`
-	// StateDir holds persisted state: the index and crash.log.
-	StateDir string `koanf:"state_dir"`
-	Cache    Cache  `koanf:"cache"`
-	// ReadTimeout bounds every origin read.
-	ReadTimeout time.Duration `koanf:"read_timeout"`
-	// ShutdownTimeout bounds a clean stop.
-	ShutdownTimeout time.Duration  `koanf:"shutdown_timeout"`
-	Log             logging.Config `koanf:"log"`
-	Metrics         metrics.Config `koanf:"metrics"`
+// Schema describes the configuration Load builds into a T.
+type Schema[T any] struct {
+	// Defaults is the bottom layer, for the environment Load runs in.
+	Defaults func(Env) T
+	// ListDefaults are, by the key of a top-level list of sections ("origins"), the
+	// values of the fields an element leaves out, in whichever layer it is
+	// given.
+	ListDefaults map[string]any
 }
 
-// Cache is the `cache:` section.
-type Cache struct {
-	Dir     string  `koanf:"dir"`
-	MaxSize Size    `koanf:"max_size"`
-	MinFree MinFree `koanf:"min_free"`
-	// Pin lists virtual paths or globs fetched in full and never evicted.
-	Pin []string `koanf:"pin"`
-	// ScrubRate bounds the background re-hashing of complete blobs, in
-	// bytes per second; 0 turns the scrub off.
-	ScrubRate Size `koanf:"scrub_rate"`
-	// Passthrough is auto (complete cached files are read by the kernel
-	// through FUSE passthrough where it can) or off (the daemon serves and
-	// checks every read).
-	Passthrough string `koanf:"passthrough"`
+// Env is what defaults may depend on.
+type Env struct {
+	EUID int
+	// Vars are the environment variables, with HOME set if it can be found.
+	Vars map[string]string
 }
 
-// Values of cache.passthrough.
-const (
-	PassthroughAuto = "auto"
-	PassthroughOff  = "off"
-)
+// StateDir is the default directory for persisted state: a system
+// directory for root, the XDG base directory otherwise; empty without a home.
+func (e Env) StateDir() string { return e.dir("/var/lib/musicfs", "XDG_STATE_HOME", ".local/state") }
 
-// Defaults that do not depend on the environment.
-const (
-	DefaultReadTimeout     = 30 * time.Second
-	DefaultShutdownTimeout = 10 * time.Second
-	DefaultMaxSize         = 20 * GiB
-	// DefaultScrubRate re-reads a full 20 GiB cache in about 20 minutes
-	// without competing with playback.
-	DefaultScrubRate = 16 * MiB
-	// JanitorStatTimeout is how long a stat of an existing mount may take
-	// before the janitor calls it dead.
-	JanitorStatTimeout = 2 * time.Second
-)
+// CacheDir is the default cache directory, chosen as StateDir is.
+func (e Env) CacheDir() string { return e.dir("/var/cache/musicfs", "XDG_CACHE_HOME", ".cache") }
 
-// DefaultMinFree is the default cache.min_free.
-var DefaultMinFree = MinFree{Percent: 5}
-
-// defaultDirs returns state_dir and cache.dir: system directories for root,
-// the XDG base directories otherwise.
-func defaultDirs(euid int, env map[string]string) (stateDir, cacheDir string) {
-	if euid == 0 {
-		return "/var/lib/musicfs", "/var/cache/musicfs"
+func (e Env) dir(system, xdgVar, fallback string) string {
+	if e.EUID == 0 {
+		return system
 	}
-	home := env["HOME"]
-	xdg := func(name, fallback string) string {
-		// The XDG spec says relative values are invalid and to be ignored.
-		if d := env[name]; filepath.IsAbs(d) {
-			return filepath.Join(d, "musicfs")
-		}
-		if home == "" {
-			return ""
-		}
+	// The XDG spec says relative values are invalid and to be ignored.
+	if d := e.Vars[xdgVar]; filepath.IsAbs(d) {
+		return filepath.Join(d, "musicfs")
+	}
+	if home := e.Vars["HOME"]; home != "" {
 		return filepath.Join(home, fallback, "musicfs")
 	}
-	return xdg("XDG_STATE_HOME", ".local/state"), xdg("XDG_CACHE_HOME", ".cache")
+	return ""
 }
-
-// defaultMap is the bottom layer, in the same form as a parsed YAML file so
-// it goes through the same decoding.
-func defaultMap(euid int, env map[string]string) map[string]any {
-	stateDir, cacheDir := defaultDirs(euid, env)
-	views := make([]any, 0, 4)
-	for _, v := range tree.DefaultViews() {
-		views = append(views, map[string]any{"name": v.Name, "template": v.Template})
-	}
-	lc, mc := logging.DefaultConfig(), metrics.DefaultConfig()
-	return map[string]any{
-		"mountpoint":  "",
-		"allow_other": false,
-		"origins":     []any{},
-		"views":       views,
-		"tags":        map[string]any{"various_artists": tree.DefaultVariousArtists, "separator": tree.DefaultSeparator},
-		"state_dir":   stateDir,
-		"cache": map[string]any{
-			"dir":         cacheDir,
-			"max_size":    DefaultMaxSize.String(),
-			"min_free":    DefaultMinFree.String(),
-			"pin":         []any{},
-			"scrub_rate":  DefaultScrubRate.String(),
-			"passthrough": PassthroughAuto,
-		},
-		"read_timeout":     DefaultReadTimeout.String(),
-		"shutdown_timeout": DefaultShutdownTimeout.String(),
-		"log":              map[string]any{"level": lc.Level, "format": lc.Format},
-		"metrics":          map[string]any{"listen": mc.Listen},
-	}
-}
-
-// originDefaults are applied to every origin, from the file or from a flag,
-// for each field it omits.
-var originDefaults = map[string]any{"watch": true, "cache": true}

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -14,7 +15,6 @@ import (
 )
 
 var (
-	configType        = reflect.TypeFor[Config]()
 	durationType      = reflect.TypeFor[time.Duration]()
 	textUnmarshalType = reflect.TypeFor[encoding.TextUnmarshaler]()
 	stringSliceType   = reflect.TypeFor[[]string]()
@@ -33,7 +33,7 @@ func decoderConfig(result any, errorUnused bool) *mapstructure.DecoderConfig {
 	}
 }
 
-func decode(m map[string]any, out *Config) error {
+func decode(m map[string]any, out any) error {
 	d, err := mapstructure.NewDecoder(decoderConfig(out, false))
 	if err != nil {
 		return err
@@ -239,15 +239,17 @@ func isLeaf(t reflect.Type) bool {
 	return true
 }
 
-// fieldsByKey maps koanf tag → field type for the struct t.
+// fieldsByKey maps key → field type for the struct t, with the keys of its
+// squashed structs.
 func fieldsByKey(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
 	for f := range t.Fields() {
-		tag, _, _ := strings.Cut(f.Tag.Get("koanf"), ",")
-		if tag == "" || tag == "-" || !f.IsExported() {
-			continue
+		switch k := fieldOf(f); {
+		case k.squash:
+			maps.Copy(out, fieldsByKey(f.Type))
+		case k.key != "":
+			out[k.key] = f.Type
 		}
-		out[tag] = f.Type
 	}
 	return out
 }

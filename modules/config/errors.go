@@ -35,9 +35,10 @@ func (e *Error) Unwrap() []error {
 	return append([]error{ErrInvalid}, e.Problems...)
 }
 
-// invalid returns an *Error for problems, flattening joined errors so each
-// problem stands on its own line, or nil when there are none.
-func invalid(problems ...error) error {
+// Invalid returns an *Error for problems, flattening joined errors so each
+// problem stands on its own line, or nil when there are none (nil problems
+// are skipped).
+func Invalid(problems ...error) error {
 	var flat []error
 	var add func(error)
 	add = func(err error) {

@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"os"
@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/knadh/koanf/parsers/yaml"
+
+	"github.com/musicfs/musicfs/app"
+	"github.com/musicfs/musicfs/modules/config"
 )
 
 const examplePath = "../../configs/musicfs.yaml"
@@ -16,19 +19,19 @@ const examplePath = "../../configs/musicfs.yaml"
 // paths pointed at real directories, valid.
 func TestExampleConfigLoads(t *testing.T) {
 	cfg := mustLoad(t, []string{"--config", examplePath}, baseEnv())
-	if cfg.Mountpoint != "/srv/music" || len(cfg.Origins) != 1 || cfg.Origins[0].Name != "nas" || len(cfg.Cache.Pin) != 1 {
+	if cfg.FS.Mountpoint != "/srv/music" || len(cfg.Origins.Origins) != 1 || cfg.Origins.Origins[0].Name != "nas" || len(cfg.Cache.Limits.Pin) != 1 {
 		t.Fatalf("example not read as expected: %+v", cfg)
 	}
 	dir := t.TempDir()
-	cfg.Mountpoint = filepath.Join(dir, "mnt")
-	cfg.Origins[0].Path = t.TempDir()
+	cfg.FS.Mountpoint = filepath.Join(dir, "mnt")
+	cfg.Origins.Origins[0].Path = t.TempDir()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("example config does not validate: %v", err)
 	}
 }
 
-// TestExampleConfigDocumentsEveryKey fails when a field is added to Config
-// without being shown in configs/musicfs.yaml.
+// TestExampleConfigDocumentsEveryKey fails when a key is added to a module's
+// Config without being shown in configs/musicfs.yaml.
 func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 	b, err := os.ReadFile(examplePath)
 	if err != nil {
@@ -38,11 +41,11 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := leafKeys(configType, "")
+	keys := config.LeafKeys(reflect.TypeFor[app.Config]())
 	if len(keys) < 19 {
 		t.Fatalf("only %d leaf keys found: %v", len(keys), keys)
 	}
-	m := normalise(doc).(map[string]any)
+	m := config.Normalise(doc).(map[string]any)
 	for _, k := range keys {
 		if !hasKey(m, strings.Split(k, ".")) {
 			t.Errorf("configs/musicfs.yaml does not show %s", k)
@@ -57,21 +60,6 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 			t.Errorf("hasKey does not notice %s missing", k)
 		}
 	}
-}
-
-// leafKeys lists every leaf key of t; "[]" marks a list of sections.
-func leafKeys(t reflect.Type, prefix string) []string {
-	if isLeaf(t) {
-		return []string{prefix}
-	}
-	if t.Kind() == reflect.Slice {
-		return leafKeys(t.Elem(), prefix+"[]")
-	}
-	var out []string
-	for k, ft := range fieldsByKey(t) {
-		out = append(out, leafKeys(ft, joinKey(prefix, k))...)
-	}
-	return out
 }
 
 // hasKey reports whether the path exists in v; a "name[]" step requires

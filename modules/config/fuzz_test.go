@@ -1,9 +1,12 @@
-package config
+package config_test
 
 import (
 	"errors"
 	"os"
 	"testing"
+
+	"github.com/musicfs/musicfs/app"
+	"github.com/musicfs/musicfs/modules/config"
 )
 
 // FuzzLoadYAML: whatever the file holds, Load and Validate never panic and
@@ -28,9 +31,9 @@ func FuzzLoadYAML(f *testing.F) {
 		if err := file.Close(); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := Load([]string{"--config", file.Name()}, baseEnv())
+		cfg, err := app.Load([]string{"--config", file.Name()}, baseEnv())
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
+			if !errors.Is(err, config.ErrInvalid) {
 				t.Fatalf("Load error does not wrap ErrInvalid: %v", err)
 			}
 			return
@@ -38,7 +41,7 @@ func FuzzLoadYAML(f *testing.F) {
 		if cfg == nil {
 			t.Fatal("Load returned neither a config nor an error")
 		}
-		if err := cfg.Validate(); err != nil && !errors.Is(err, ErrInvalid) {
+		if err := cfg.Validate(); err != nil && !errors.Is(err, config.ErrInvalid) {
 			t.Fatalf("Validate error does not wrap ErrInvalid: %v", err)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"reflect"
 	"strings"
 	"syscall"
 
@@ -21,17 +22,18 @@ import (
 // joined by "__": MUSICFS_LOG__LEVEL, MUSICFS_CACHE__MAX_SIZE.
 const EnvPrefix = "MUSICFS_"
 
-// Load builds the configuration from, lowest precedence first: the defaults,
-// the YAML file named by --config, MUSICFS_ environment variables (from
-// environ, in os.Environ form) and the other flags in args (os.Args[1:]
-// without a subcommand). Unknown keys, values of the wrong type and usage
-// mistakes are reported together, each naming its key; every error wraps
-// ErrInvalid, except -h/--help which wraps flag.ErrHelp and carries the usage.
+// Load builds the configuration described by s from, lowest precedence
+// first: the defaults, the YAML file named by --config, MUSICFS_ environment
+// variables (from environ, in os.Environ form) and the other flags in args
+// (os.Args[1:] without a subcommand). Unknown keys, values of the wrong type
+// and usage mistakes are reported together, each naming its key; every
+// error wraps ErrInvalid, except -h/--help which wraps flag.ErrHelp and
+// carries the usage.
 //
-// Load does not look at the filesystem beyond reading the file: call
-// Validate. Paths come back absolute (relative ones against the working
-// directory) with a leading "~/" expanded.
-func Load(args, environ []string) (*Config, error) {
+// Load does not look at the filesystem beyond reading the file: the caller
+// validates. Path fields come back absolute (relative ones against the
+// working directory) with a leading "~/" expanded.
+func Load[T any](args, environ []string, s Schema[T]) (*T, error) {
 	fl, err := parseFlags(args)
 	if err != nil {
 		return nil, err
@@ -41,59 +43,59 @@ func Load(args, environ []string) (*Config, error) {
 		envm["HOME"], _ = os.UserHomeDir()
 	}
 	home, cwd := envm["HOME"], workingDir()
+	typ := reflect.TypeFor[T]()
+	lists := map[string]map[string]any{}
+	for key, v := range s.ListDefaults {
+		lists[key] = encode(reflect.ValueOf(v)).(map[string]any)
+	}
 
 	k := koanf.New(".")
-	if err := k.Load(confmap.Provider(defaultMap(os.Geteuid(), envm), ""), nil); err != nil {
-		return nil, invalid(fmt.Errorf("defaults: %w", err))
+	defaults := encode(reflect.ValueOf(s.Defaults(Env{EUID: os.Geteuid(), Vars: envm}))).(map[string]any)
+	if err := k.Load(confmap.Provider(defaults, ""), nil); err != nil {
+		return nil, Invalid(fmt.Errorf("defaults: %w", err))
 	}
 
 	var problems []error
 	if fl.config != "" {
 		path := resolvePath(fl.config, home, cwd)
-		m, err := readYAML(path)
+		m, err := readYAML(path, lists)
 		if err != nil {
-			return nil, invalid(fmt.Errorf("--config %s: %w", path, err))
+			return nil, Invalid(fmt.Errorf("--config %s: %w", path, err))
 		}
 		in := " (in " + path + ")"
-		problems = append(problems, checkLayer(m, func(string) string { return in })...)
+		problems = append(problems, checkLayer(m, typ, func(string) string { return in })...)
 		if err := k.Load(confmap.Provider(m, ""), nil); err != nil {
-			return nil, invalid(fmt.Errorf("--config %s: %w", path, err))
+			return nil, Invalid(fmt.Errorf("--config %s: %w", path, err))
 		}
 	}
 
-	m, vars, err := readEnv(environ)
+	m, vars, err := readEnv(environ, lists)
 	if err != nil {
-		return nil, invalid(fmt.Errorf("environment: %w", err))
+		return nil, Invalid(fmt.Errorf("environment: %w", err))
 	}
-	problems = append(problems, checkLayer(m, func(key string) string {
+	problems = append(problems, checkLayer(m, typ, func(key string) string {
 		if v, ok := vars[key]; ok {
 			return " (from " + v + ")"
 		}
 		return " (from the environment)"
 	})...)
 	if len(problems) > 0 {
-		return nil, invalid(problems...)
+		return nil, Invalid(problems...)
 	}
 	if err := k.Load(confmap.Provider(m, ""), nil); err != nil {
-		return nil, invalid(fmt.Errorf("environment: %w", err))
+		return nil, Invalid(fmt.Errorf("environment: %w", err))
 	}
 
-	if err := k.Load(confmap.Provider(fl.layer(home, cwd), ""), nil); err != nil {
-		return nil, invalid(fmt.Errorf("flags: %w", err))
+	if err := k.Load(confmap.Provider(fillLists(fl.layer(home, cwd), lists), ""), nil); err != nil {
+		return nil, Invalid(fmt.Errorf("flags: %w", err))
 	}
 
-	var cfg Config
-	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{DecoderConfig: decoderConfig(&cfg, true)}); err != nil {
-		return nil, invalid(decodeProblems(err, func(string) string { return "" })...)
+	cfg := new(T)
+	if err := k.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{DecoderConfig: decoderConfig(cfg, true)}); err != nil {
+		return nil, Invalid(decodeProblems(err, func(string) string { return "" })...)
 	}
-	cfg.Mountpoint = resolvePath(cfg.Mountpoint, home, cwd)
-	cfg.StateDir = resolvePath(cfg.StateDir, home, cwd)
-	cfg.Cache.Dir = resolvePath(cfg.Cache.Dir, home, cwd)
-	for i := range cfg.Origins {
-		cfg.Origins[i].Path = resolvePath(cfg.Origins[i].Path, home, cwd)
-	}
-	cfg.Log.StateDir = cfg.StateDir
-	return &cfg, nil
+	resolvePaths(reflect.ValueOf(cfg).Elem(), home, cwd)
+	return cfg, nil
 }
 
 // maxConfigSize bounds the config file: anything larger is not a config
@@ -101,7 +103,7 @@ func Load(args, environ []string) (*Config, error) {
 const maxConfigSize = 1 << 20
 
 // readYAML reads and parses a config file into a normalised map.
-func readYAML(path string) (m map[string]any, err error) {
+func readYAML(path string, lists map[string]map[string]any) (m map[string]any, err error) {
 	b, err := readConfigFile(path)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -121,7 +123,7 @@ func readYAML(path string) (m map[string]any, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return normaliseLayer(raw), nil
+	return normaliseLayer(raw, lists), nil
 }
 
 // readConfigFile reads path if it is a regular file of at most
@@ -156,7 +158,7 @@ func readConfigFile(path string) ([]byte, error) {
 
 // readEnv returns the MUSICFS_ variables as a nested map, and which variable
 // each flattened key came from.
-func readEnv(environ []string) (map[string]any, map[string]string, error) {
+func readEnv(environ []string, lists map[string]map[string]any) (map[string]any, map[string]string, error) {
 	vars := map[string]string{}
 	p := env.Provider(".", env.Opt{
 		Prefix:      EnvPrefix,
@@ -174,29 +176,36 @@ func readEnv(environ []string) (map[string]any, map[string]string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return normaliseLayer(m), vars, nil
+	return normaliseLayer(m, lists), vars, nil
 }
 
 // normaliseLayer gives every nested map string keys, drops null values (an
 // empty `cache:` section means "nothing set here", not "erase the
-// defaults") and fills in per-origin defaults.
-func normaliseLayer(m map[string]any) map[string]any {
+// defaults") and fills in the list elements' defaults.
+func normaliseLayer(m map[string]any, lists map[string]map[string]any) map[string]any {
 	out, _ := normalise(m).(map[string]any)
 	if out == nil {
 		out = map[string]any{}
 	}
-	if list, ok := out["origins"].([]any); ok {
-		for _, o := range list {
-			if om, ok := o.(map[string]any); ok {
-				for k, v := range originDefaults {
-					if _, set := om[k]; !set {
-						om[k] = v
+	return fillLists(out, lists)
+}
+
+// fillLists sets, in each element of a top-level list that has defaults,
+// the fields it leaves out.
+func fillLists(m map[string]any, lists map[string]map[string]any) map[string]any {
+	for key, defaults := range lists {
+		list, _ := m[key].([]any)
+		for _, e := range list {
+			if em, ok := e.(map[string]any); ok {
+				for k, v := range defaults {
+					if _, set := em[k]; !set {
+						em[k] = v
 					}
 				}
 			}
 		}
 	}
-	return out
+	return m
 }
 
 func normalise(v any) any {
@@ -229,13 +238,12 @@ func normalise(v any) any {
 
 // checkLayer reports unknown keys and values that cannot be decoded in one
 // layer on its own, so each problem can say where it came from.
-func checkLayer(m map[string]any, where func(key string) string) []error {
+func checkLayer(m map[string]any, typ reflect.Type, where func(key string) string) []error {
 	var problems []error
-	for _, key := range unknownKeys(m, configType, "") {
+	for _, key := range unknownKeys(m, typ, "") {
 		problems = append(problems, fmt.Errorf("%s: unknown key%s", key, where(key)))
 	}
-	var scratch Config
-	if err := decode(m, &scratch); err != nil {
+	if err := decode(m, reflect.New(typ).Interface()); err != nil {
 		problems = append(problems, decodeProblems(err, where)...)
 	}
 	return problems
@@ -314,8 +322,8 @@ func parseFlags(args []string) (*flags, error) {
 	return &fl, nil
 }
 
-// layer is the flags as a nested map. --origin values become origins with
-// the per-origin defaults; a name left out is derived from the directory.
+// layer is the flags as a nested map. --origin values become origins; a
+// name left out is derived from the directory.
 func (fl *flags) layer(home, cwd string) map[string]any {
 	m := map[string]any{}
 	for k, v := range fl.set {
@@ -339,11 +347,7 @@ func (fl *flags) layer(home, cwd string) map[string]any {
 				o.name = uniqueName(originName(o.path), taken)
 				taken[o.name] = true
 			}
-			om := map[string]any{"name": o.name, "path": o.path}
-			for k, v := range originDefaults {
-				om[k] = v
-			}
-			origins = append(origins, om)
+			origins = append(origins, map[string]any{"name": o.name, "path": o.path})
 		}
 		m["origins"] = origins
 	}

@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"errors"
@@ -10,6 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/musicfs/musicfs/app"
+	"github.com/musicfs/musicfs/modules/cache"
+	"github.com/musicfs/musicfs/modules/cas"
+	"github.com/musicfs/musicfs/modules/config"
+	"github.com/musicfs/musicfs/modules/logging"
 	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -29,9 +34,9 @@ func baseEnv(extra ...string) []string {
 	return append([]string{"HOME=/home/user", "PATH=/usr/bin"}, extra...)
 }
 
-func mustLoad(t *testing.T, args, environ []string) *Config {
+func mustLoad(t *testing.T, args, environ []string) *app.Config {
 	t.Helper()
-	cfg, err := Load(args, environ)
+	cfg, err := app.Load(args, environ)
 	if err != nil {
 		t.Fatalf("Load(%q): %v", args, err)
 	}
@@ -40,17 +45,16 @@ func mustLoad(t *testing.T, args, environ []string) *Config {
 
 func TestLoadDefaults(t *testing.T) {
 	cfg := mustLoad(t, nil, baseEnv())
-	stateDir, cacheDir := defaultDirs(os.Geteuid(), map[string]string{"HOME": "/home/user"})
-	want := &Config{
-		Views:           tree.DefaultViews(),
-		Tags:            tree.DefaultConfig().Tags,
-		StateDir:        stateDir,
-		Cache:           Cache{Dir: cacheDir, MaxSize: 20 * GiB, MinFree: MinFree{Percent: 5}, Pin: []string{}, ScrubRate: 16 * MiB, Passthrough: PassthroughAuto},
-		ReadTimeout:     30 * time.Second,
+	env := config.Env{EUID: os.Geteuid(), Vars: map[string]string{"HOME": "/home/user"}}
+	want := &app.Config{
+		Origins:         origins.Config{Origins: []origins.OriginConfig{}, ReadTimeout: 30 * time.Second},
+		Tree:            tree.Config{Views: tree.DefaultViews(), Tags: tree.DefaultConfig().Tags},
 		ShutdownTimeout: 10 * time.Second,
-		Origins:         []origins.OriginConfig{},
+		Log:             logging.Config{Level: "info", Format: "console"},
 	}
-	want.Log.Level, want.Log.Format, want.Log.StateDir = "info", "console", stateDir
+	want.Index.StateDir = env.StateDir()
+	want.Cache.Store = cas.Config{Dir: env.CacheDir(), ScrubRate: 16 * config.MiB, Passthrough: cas.PassthroughAuto}
+	want.Cache.Limits = cache.Config{MaxSize: 20 * config.GiB, MinFree: config.MinFree{Percent: 5}, Pin: []string{}}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", cfg, want)
 	}
@@ -71,9 +75,10 @@ func TestDefaultDirs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, c := defaultDirs(tt.euid, tt.env)
+			env := config.Env{EUID: tt.euid, Vars: tt.env}
+			s, c := env.StateDir(), env.CacheDir()
 			if s != tt.wantState || c != tt.wantCa {
-				t.Fatalf("defaultDirs = %q, %q; want %q, %q", s, c, tt.wantState, tt.wantCa)
+				t.Fatalf("StateDir, CacheDir = %q, %q; want %q, %q", s, c, tt.wantState, tt.wantCa)
 			}
 		})
 	}
@@ -92,29 +97,29 @@ metrics: {listen: "127.0.0.1:1"}
 		name  string
 		args  []string
 		env   []string
-		check func(*Config) string
+		check func(*app.Config) string
 	}{
-		{"file over defaults", []string{"--config", file}, nil, func(c *Config) string {
-			return c.Mountpoint + " " + c.Log.Level + " " + c.Log.Format + " " + c.ReadTimeout.String() + " " + c.Cache.MaxSize.String() + " " + c.Metrics.Listen + " " + c.ShutdownTimeout.String()
+		{"file over defaults", []string{"--config", file}, nil, func(c *app.Config) string {
+			return c.FS.Mountpoint + " " + c.Log.Level + " " + c.Log.Format + " " + c.Origins.ReadTimeout.String() + " " + c.Cache.Limits.MaxSize.String() + " " + c.Metrics.Listen + " " + c.ShutdownTimeout.String()
 		}},
 		{"env over file", []string{"--config", file}, []string{
 			"MUSICFS_MOUNTPOINT=/from/env", "MUSICFS_LOG__LEVEL=debug", "MUSICFS_READ_TIMEOUT=7s", "MUSICFS_CACHE__MAX_SIZE=2GiB",
-		}, func(c *Config) string {
-			return c.Mountpoint + " " + c.Log.Level + " " + c.Log.Format + " " + c.ReadTimeout.String() + " " + c.Cache.MaxSize.String() + " " + c.Metrics.Listen + " " + c.ShutdownTimeout.String()
+		}, func(c *app.Config) string {
+			return c.FS.Mountpoint + " " + c.Log.Level + " " + c.Log.Format + " " + c.Origins.ReadTimeout.String() + " " + c.Cache.Limits.MaxSize.String() + " " + c.Metrics.Listen + " " + c.ShutdownTimeout.String()
 		}},
 		{"flags over env", []string{"--config", file, "--mountpoint", "/from/flag", "--log-level", "error", "--cache-dir", "/flag/cache", "--state-dir", "/flag/state", "--allow-other"}, []string{
 			"MUSICFS_MOUNTPOINT=/from/env", "MUSICFS_LOG__LEVEL=debug", "MUSICFS_CACHE__DIR=/env/cache", "MUSICFS_ALLOW_OTHER=false",
-		}, func(c *Config) string {
-			return c.Mountpoint + " " + c.Log.Level + " " + c.Cache.Dir + " " + c.StateDir + " " + c.Log.StateDir + " " + boolString(c.AllowOther)
+		}, func(c *app.Config) string {
+			return c.FS.Mountpoint + " " + c.Log.Level + " " + c.Cache.Store.Dir + " " + c.Index.StateDir + " " + boolString(c.FS.AllowOther)
 		}},
-		{"env without file", nil, []string{"MUSICFS_ALLOW_OTHER=true", "MUSICFS_METRICS__LISTEN=:9478", "MUSICFS_CACHE__MIN_FREE=1GiB", "MUSICFS_CACHE__PIN=Artists/X/**"}, func(c *Config) string {
-			return boolString(c.AllowOther) + " " + c.Metrics.Listen + " " + c.Cache.MinFree.String() + " " + strings.Join(c.Cache.Pin, ",")
+		{"env without file", nil, []string{"MUSICFS_ALLOW_OTHER=true", "MUSICFS_METRICS__LISTEN=:9478", "MUSICFS_CACHE__MIN_FREE=1GiB", "MUSICFS_CACHE__PIN=Artists/X/**"}, func(c *app.Config) string {
+			return boolString(c.FS.AllowOther) + " " + c.Metrics.Listen + " " + c.Cache.Limits.MinFree.String() + " " + strings.Join(c.Cache.Limits.Pin, ",")
 		}},
 	}
 	want := []string{
 		"/from/file warn json 5s 1GiB 127.0.0.1:1 10s",
 		"/from/env debug json 7s 2GiB 127.0.0.1:1 10s",
-		"/from/flag error /flag/cache /flag/state /flag/state true",
+		"/from/flag error /flag/cache /flag/state true",
 		"true :9478 1GiB Artists/X/**",
 	}
 	for i, tt := range tests {
@@ -137,7 +142,7 @@ func boolString(b bool) string {
 func TestLoadEmptySectionKeepsDefaults(t *testing.T) {
 	file := writeConfig(t, "cache:\nlog:\n  level: debug\n  format:\nviews:\n")
 	cfg := mustLoad(t, []string{"--config", file}, baseEnv())
-	if cfg.Cache.MaxSize != 20*GiB || cfg.Log.Format != "console" || cfg.Log.Level != "debug" || len(cfg.Views) != 4 {
+	if cfg.Cache.Limits.MaxSize != 20*config.GiB || cfg.Log.Format != "console" || cfg.Log.Level != "debug" || len(cfg.Tree.Views) != 4 {
 		t.Fatalf("empty sections should keep defaults, got %+v", cfg)
 	}
 }
@@ -177,8 +182,8 @@ origins:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := mustLoad(t, tt.args, baseEnv())
-			if !reflect.DeepEqual(cfg.Origins, tt.want) {
-				t.Fatalf("origins:\n got %+v\nwant %+v", cfg.Origins, tt.want)
+			if !reflect.DeepEqual(cfg.Origins.Origins, tt.want) {
+				t.Fatalf("origins:\n got %+v\nwant %+v", cfg.Origins.Origins, tt.want)
 			}
 		})
 	}
@@ -187,8 +192,8 @@ origins:
 func TestLoadPaths(t *testing.T) {
 	cwd, _ := os.Getwd()
 	cfg := mustLoad(t, []string{"--mountpoint", "mnt/", "--cache-dir", "~/c", "--state-dir", "~"}, baseEnv())
-	if cfg.Mountpoint != filepath.Join(cwd, "mnt") || cfg.Cache.Dir != "/home/user/c" || cfg.StateDir != "/home/user" {
-		t.Fatalf("paths: %q %q %q", cfg.Mountpoint, cfg.Cache.Dir, cfg.StateDir)
+	if cfg.FS.Mountpoint != filepath.Join(cwd, "mnt") || cfg.Cache.Store.Dir != "/home/user/c" || cfg.Index.StateDir != "/home/user" {
+		t.Fatalf("paths: %q %q %q", cfg.FS.Mountpoint, cfg.Cache.Store.Dir, cfg.Index.StateDir)
 	}
 }
 
@@ -196,11 +201,11 @@ func TestLoadPaths(t *testing.T) {
 // every string in want.
 func loadErr(t *testing.T, args, environ []string, want ...string) error {
 	t.Helper()
-	cfg, err := Load(args, environ)
+	cfg, err := app.Load(args, environ)
 	if err == nil {
 		t.Fatalf("Load(%q) = %+v, want error", args, cfg)
 	}
-	if !errors.Is(err, ErrInvalid) {
+	if !errors.Is(err, config.ErrInvalid) {
 		t.Fatalf("error does not wrap ErrInvalid: %v", err)
 	}
 	for _, w := range want {
@@ -273,7 +278,7 @@ func TestLoadBadValues(t *testing.T) {
 func TestLoadNumbersAsStrings(t *testing.T) {
 	file := writeConfig(t, "origins: [{name: 2024, path: /a}]\ncache: {max_size: 1073741824, min_free: 0}\nread_timeout: 0\n")
 	cfg := mustLoad(t, []string{"--config", file}, baseEnv())
-	if cfg.Origins[0].Name != "2024" || cfg.Cache.MaxSize != GiB || cfg.Cache.MinFree != (MinFree{}) || cfg.ReadTimeout != 0 {
+	if cfg.Origins.Origins[0].Name != "2024" || cfg.Cache.Limits.MaxSize != config.GiB || cfg.Cache.Limits.MinFree != (config.MinFree{}) || cfg.Origins.ReadTimeout != 0 {
 		t.Fatalf("got %+v", cfg)
 	}
 }
@@ -300,8 +305,8 @@ func TestLoadUsage(t *testing.T) {
 }
 
 func TestLoadHelp(t *testing.T) {
-	_, err := Load([]string{"-h"}, baseEnv())
-	if !errors.Is(err, flag.ErrHelp) || errors.Is(err, ErrInvalid) {
+	_, err := app.Load([]string{"-h"}, baseEnv())
+	if !errors.Is(err, flag.ErrHelp) || errors.Is(err, config.ErrInvalid) {
 		t.Fatalf("-h: want flag.ErrHelp and not ErrInvalid, got %v", err)
 	}
 	if !strings.Contains(err.Error(), "--origin") && !strings.Contains(err.Error(), "-origin") {

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -37,6 +38,27 @@ func resolvePath(p, home, cwd string) string {
 		p = filepath.Join(cwd, p)
 	}
 	return filepath.Clean(p)
+}
+
+// resolvePaths applies resolvePath to every path field in v, a struct
+// value that can be set.
+func resolvePaths(v reflect.Value, home, cwd string) {
+	switch {
+	case v.Kind() == reflect.Slice:
+		for i := range v.Len() {
+			resolvePaths(v.Index(i), home, cwd)
+		}
+	case v.Kind() == reflect.Struct && !isLeaf(v.Type()):
+		for f := range v.Type().Fields() {
+			fv := v.FieldByIndex(f.Index)
+			switch k := fieldOf(f); {
+			case k.path && fv.Kind() == reflect.String:
+				fv.SetString(resolvePath(fv.String(), home, cwd))
+			case k.squash || k.key != "":
+				resolvePaths(fv, home, cwd)
+			}
+		}
+	}
 }
 
 // splitOrigin parses a --origin value, "[name=]dir". Text before the first

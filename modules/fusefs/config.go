@@ -1,18 +1,24 @@
 package fusefs
 
-import "time"
+import "github.com/musicfs/musicfs/modules/config"
 
-// Config is the fusefs module's slice of the root configuration.
+// Config is the fusefs module's slice of the root configuration: it owns
+// mountpoint and allow_other; the janitor is handed the mountpoint.
 type Config struct {
-	Mountpoint  string
-	AllowOther  bool
-	ReadTimeout time.Duration
+	Mountpoint string `koanf:"mountpoint,path"`
+	AllowOther bool   `koanf:"allow_other"`
 	// Uncached names the origins served directly, bypassing the cache
-	// (`cache: false`: fast local disks).
-	Uncached []string
+	// (`cache: false`: fast local disks). Not a key: the origins' own.
+	Uncached []string `koanf:"-"`
 	// NoPassthrough makes the daemon serve complete cached files itself
 	// instead of handing them to the kernel (FUSE passthrough):
 	// cache.passthrough: off, for every read checked by the daemon. It is
-	// also the fallback taken when the kernel or privileges refuse.
-	NoPassthrough bool
+	// also the fallback taken when the kernel or privileges refuse. Not a
+	// key: cache.passthrough belongs to the store.
+	NoPassthrough bool `koanf:"-"`
+}
+
+// Validate checks the configuration; errors name the full key.
+func (c Config) Validate() error {
+	return config.AbsPath("mountpoint", c.Mountpoint)
 }

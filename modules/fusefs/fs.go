@@ -67,8 +67,8 @@ type FS struct {
 
 // New checks the configuration; it does no I/O.
 func New(p Params) (*FS, error) {
-	if p.Config.Mountpoint == "" {
-		return nil, errors.New("fusefs: mountpoint is empty")
+	if err := p.Config.Validate(); err != nil {
+		return nil, err
 	}
 	m, err := newMetrics(p.Registerer)
 	if err != nil {

@@ -82,7 +82,7 @@ func start(t *testing.T, files map[string]string, opts ...fx.Option) *env {
 	mounttest.CleanupMount(t, e.mp)
 	e.app = fxtest.New(t,
 		fx.Supply(
-			fusefs.Config{Mountpoint: e.mp, ReadTimeout: 2 * time.Second},
+			fusefs.Config{Mountpoint: e.mp},
 			janitor.Config{Mountpoint: e.mp, StatTimeout: 2 * time.Second},
 			origins.Config{Origins: []origins.OriginConfig{{Name: "lib", Path: e.origin}}, ReadTimeout: 2 * time.Second},
 			tree.Config{Views: tree.DefaultViews()},

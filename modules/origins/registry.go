@@ -31,7 +31,7 @@ var _ Set = (*Registry)(nil)
 // New validates the configuration and builds the registry; it does no I/O.
 // Lifecycle may be nil when the registry is used without fx.
 func New(p Params) (*Registry, error) {
-	if err := p.Config.Validate(); err != nil {
+	if err := p.Config.withDefaults().Validate(); err != nil {
 		return nil, err
 	}
 	r := &Registry{byName: make(map[string]*Local, len(p.Config.Origins))}

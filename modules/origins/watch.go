@@ -79,7 +79,7 @@ type Watcher struct {
 // NewWatcher builds the watcher; it does no I/O. Lifecycle may be nil when
 // the watcher is used without fx.
 func NewWatcher(p WatcherParams) (*Watcher, error) {
-	if err := p.Config.Validate(); err != nil {
+	if err := p.Config.withDefaults().Validate(); err != nil {
 		return nil, err
 	}
 	w := &Watcher{

@@ -19,41 +19,41 @@ const (
 	DefaultPassthroughPlayAfter = 2 * time.Second
 )
 
-// Config tunes prefetching. A zero field takes its default.
+// Config tunes prefetching; it has no keys. A zero field takes its default.
 type Config struct {
 	// Window is how far read-ahead keeps fetched beyond the last read of
 	// an open track, in bytes; < 0 turns read-ahead off.
-	Window int64 `koanf:"window"`
+	Window int64
 	// Head is how many bytes of each following track are fetched when a
 	// track is opened.
-	Head int64 `koanf:"head"`
+	Head int64
 	// NextTracks is how many following tracks of the album get their head
 	// fetched; < 0 turns that off.
-	NextTracks int `koanf:"next_tracks"`
+	NextTracks int
 	// Workers bounds the prefetch fetches in flight overall.
-	Workers int `koanf:"workers"`
+	Workers int
 	// Chunk is the size and alignment of read-ahead requests; best set to
 	// the cache's block size.
-	Chunk int64 `koanf:"chunk"`
+	Chunk int64
 	// Queue is how many requests may wait for a worker; when it is full the
 	// oldest is dropped (prefetch is best-effort; newer reads matter more).
-	Queue int `koanf:"queue"`
+	Queue int
 	// PlayAfter is how many bytes an open file must be read in sequence
 	// before it counts as played: only then do read-ahead and the next
 	// tracks' heads start. Tag readers and library scanners (beets,
 	// Navidrome) open every file and read a little of each, which must not
 	// fill the cache. < 0 starts both at once.
-	PlayAfter int64 `koanf:"play_after"`
+	PlayAfter int64
 	// FullBackoff is how long no prefetch starts after one found the
 	// cache full (it read the origin for nothing: the data could not be
 	// stored, and the player reads it again). < 0 turns the pause off; the
 	// session that met the full cache prefetches no more regardless.
-	FullBackoff time.Duration `koanf:"full_backoff"`
+	FullBackoff time.Duration
 	// PassthroughPlayAfter is how long a file the kernel serves (FUSE
 	// passthrough, so no reads are seen) must stay open to count as
 	// played: a scanner opens and closes at once, a player keeps the file
 	// open. < 0 counts it as played at once.
-	PassthroughPlayAfter time.Duration `koanf:"passthrough_play_after"`
+	PassthroughPlayAfter time.Duration
 }
 
 // DefaultConfig returns the configuration used when nothing is configured.

@@ -20,9 +20,10 @@ type View struct {
 
 // Config is the tree module's slice of the root configuration.
 type Config struct {
-	// Views are the tag views; empty means DefaultViews.
-	Views []View
-	Tags  Tags
+	// Views are the tag views: DefaultViews unless configured; none leaves
+	// only Origins/.
+	Views []View `koanf:"views"`
+	Tags  Tags   `koanf:"tags"`
 }
 
 // Tags is the `tags:` section: how tag values become names.
@@ -95,38 +96,38 @@ func validateViewName(name string) error {
 	return nil
 }
 
-// Validate checks every view and that no two share a name, and the display
-// options. Errors name the full key, e.g. `views[1].name: "Artists" is
-// already used by views[0]`.
+// Validate reports every problem with the views (one per view at most) and
+// the display options. Errors name the full key, e.g.
+// `views[1].name: duplicate "Artists" (also views[0])`.
 func (c Config) Validate() error {
-	if err := c.Tags.Validate(); err != nil {
-		return err
-	}
-	return ValidateViews(c.Views)
+	return errors.Join(validateViews(c.Views), c.Tags.Validate())
 }
 
 // Validate checks the `tags:` section; errors name the full key.
 func (t Tags) Validate() error {
+	var errs []error
 	if t.VariousArtists != "" && sanitize(t.VariousArtists, false) != t.VariousArtists {
-		return fmt.Errorf("tags.various_artists: %q is not a valid single path element", t.VariousArtists)
+		errs = append(errs, fmt.Errorf("tags.various_artists: %q is not a valid single path element", t.VariousArtists))
 	}
 	if len(t.Separator) > maxSeparator || strings.ContainsAny(t.Separator, "/\x00") || !utf8.ValidString(t.Separator) {
-		return fmt.Errorf("tags.separator: %q must be valid UTF-8 of at most %d bytes without '/' or NUL", t.Separator, maxSeparator)
+		errs = append(errs, fmt.Errorf("tags.separator: %q must be valid UTF-8 of at most %d bytes without '/' or NUL", t.Separator, maxSeparator))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
-// ValidateViews is Config.Validate for a bare list of views.
-func ValidateViews(views []View) error {
+func validateViews(views []View) error {
+	var errs []error
 	seen := make(map[string]int, len(views))
 	for i, v := range views {
 		if err := v.Validate(); err != nil {
-			return fmt.Errorf("views[%d].%w", i, err)
+			errs = append(errs, fmt.Errorf("views[%d].%w", i, err))
+			continue
 		}
 		if j, dup := seen[v.Name]; dup {
-			return fmt.Errorf("views[%d].name: %q is already used by views[%d]", i, v.Name, j)
+			errs = append(errs, fmt.Errorf("views[%d].name: duplicate %q (also views[%d])", i, v.Name, j))
+			continue
 		}
 		seen[v.Name] = i
 	}
-	return nil
+	return errors.Join(errs...)
 }

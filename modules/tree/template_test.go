@@ -93,7 +93,7 @@ func TestViewValidate(t *testing.T) {
 func TestConfigValidateDuplicates(t *testing.T) {
 	c := Config{Views: []View{{Name: "A", Template: "{title}"}, {Name: "B", Template: "{title}"}, {Name: "A", Template: "{artist}"}}}
 	err := c.Validate()
-	if err == nil || err.Error() != `views[2].name: "A" is already used by views[0]` {
+	if err == nil || err.Error() != `views[2].name: duplicate "A" (also views[0])` {
 		t.Fatalf("Validate() = %v", err)
 	}
 	c = Config{Views: []View{{Name: "A", Template: "{x}"}}}
@@ -213,5 +213,27 @@ func TestRenderLongTitleKeepsExtension(t *testing.T) {
 	name := els[len(els)-1]
 	if len(name) > 255 || !strings.HasSuffix(name, "é.flac") {
 		t.Fatalf("name %q (%d bytes)", name, len(name))
+	}
+}
+
+// Every problem is reported, each naming its full key.
+func TestConfigValidateNamesTheKey(t *testing.T) {
+	c := Config{
+		Views: []View{{Name: "Origins", Template: "{title}"}, {Name: "A", Template: "{album"}, {Name: "B", Template: "{title}"}, {Name: "B", Template: "{title}"}},
+		Tags:  Tags{VariousArtists: "V/A", Separator: "/"},
+	}
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("Validate() = nil")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	want := []string{"views[0].name: ", "views[1].template: ", `views[3].name: duplicate "B" (also views[2])`, "tags.various_artists: ", "tags.separator: "}
+	if len(lines) != len(want) {
+		t.Fatalf("Validate() =\n%v\nwant %d problems", err, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("problem %d = %q, want it to start with %q", i, lines[i], w)
+		}
 	}
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/musicfs/musicfs/app"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
-	"github.com/musicfs/musicfs/modules/config"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -27,7 +26,7 @@ import (
 type Daemon struct {
 	Mountpoint string
 	Lib        string // the origin "lib"
-	Config     *config.Config
+	Config     *app.Config
 	App        *fxtest.App
 	Index      *index.Index
 	Tree       *tree.Tree
@@ -36,8 +35,8 @@ type Daemon struct {
 }
 
 // Configure changes the daemon's configuration before its modules see it.
-func Configure(f func(c *config.Config)) fx.Option {
-	return fx.Decorate(func(c *config.Config) *config.Config {
+func Configure(f func(c *app.Config)) fx.Option {
+	return fx.Decorate(func(c *app.Config) *app.Config {
 		c2 := *c
 		f(&c2)
 		return &c2
@@ -51,7 +50,7 @@ func Start(tb testing.TB, lib string, extra ...fx.Option) *Daemon {
 	tb.Helper()
 	mounttest.RequireFUSE(tb)
 	d := &Daemon{Mountpoint: filepath.Join(tb.TempDir(), "music"), Lib: lib}
-	cfg, err := config.Load([]string{"--mountpoint", d.Mountpoint, "--origin", "lib=" + lib,
+	cfg, err := app.Load([]string{"--mountpoint", d.Mountpoint, "--origin", "lib=" + lib,
 		"--state-dir", tb.TempDir(), "--cache-dir", tb.TempDir()}, nil)
 	if err == nil {
 		err = cfg.Validate()

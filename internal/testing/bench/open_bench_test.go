@@ -90,7 +90,7 @@ func cachedAlbum(b *testing.B, lib string, tune func(*cas.Config)) (*apptest.Dae
 	var blobs []string
 	mounttest.Eventually(b, 30*time.Second, "every track a blob", func() bool {
 		var err error
-		blobs, err = blobFiles(d.Config.Cache.Dir)
+		blobs, err = blobFiles(d.Config.Cache.Store.Dir)
 		return err == nil && len(blobs) == openTracks
 	})
 	return d, mount, blobs

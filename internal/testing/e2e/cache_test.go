@@ -16,10 +16,12 @@ import (
 	"go.uber.org/fx"
 	"golang.org/x/sys/unix"
 
+	"github.com/musicfs/musicfs/app"
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
 	"github.com/musicfs/musicfs/internal/testing/faults"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
 	"github.com/musicfs/musicfs/internal/testing/promtest"
+	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/config"
 	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/prefetch"
@@ -89,7 +91,7 @@ func mustPlay(t *testing.T, d *daemon, rel string) {
 func cacheFiles(t *testing.T, d *daemon, sub string) []string {
 	t.Helper()
 	var out []string
-	root := filepath.Join(d.Config.Cache.Dir, sub)
+	root := filepath.Join(d.Config.Cache.Store.Dir, sub)
 	err := filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
@@ -164,7 +166,7 @@ func TestCacheSecondPlayFromCache(t *testing.T) {
 func TestCacheOffline(t *testing.T) {
 	lib, rels := cacheLib(t, 3, 2<<20)
 	var f *faults.Flaky
-	d := startDaemon(t, lib, flaky(&f), configure(func(c *config.Config) { c.ReadTimeout = 2 * time.Second }))
+	d := startDaemon(t, lib, flaky(&f), configure(func(c *app.Config) { c.Origins.ReadTimeout = 2 * time.Second }))
 	mustPlay(t, d, rels[0])
 
 	f.SetOffline(true)
@@ -291,8 +293,8 @@ func TestCacheDeduplicates(t *testing.T) {
 	if err := audiogen.WriteBig(twin, 1, 2<<20); err != nil {
 		t.Fatal(err)
 	}
-	d := startDaemon(t, lib, configure(func(c *config.Config) {
-		c.Origins = append(c.Origins[:1:1], origins.OriginConfig{Name: "twin", Path: twin, Watch: true, Cache: true})
+	d := startDaemon(t, lib, configure(func(c *app.Config) {
+		c.Origins.Origins = append(c.Origins.Origins[:1:1], origins.OriginConfig{Name: "twin", Path: twin, Watch: true, Cache: true})
 	}))
 	mustPlay(t, d, rels[0])
 	got, err := play(d.Path("Origins/twin/" + rels[0]))
@@ -314,10 +316,10 @@ func TestCacheEvictionAndPinning(t *testing.T) {
 	if err := audiogen.WriteBig(pinned, 2, 4<<20); err != nil {
 		t.Fatal(err)
 	}
-	d := startDaemon(t, lib, configure(func(c *config.Config) {
-		c.Cache.MaxSize = 50 * config.MiB
-		c.Cache.MinFree = config.MinFree{}
-		c.Cache.Pin = []string{"Origins/lib/Pinned Artist/**"}
+	d := startDaemon(t, lib, configure(func(c *app.Config) {
+		c.Cache.Limits.MaxSize = 50 * config.MiB
+		c.Cache.Limits.MinFree = config.MinFree{}
+		c.Cache.Limits.Pin = []string{"Origins/lib/Pinned Artist/**"}
 	}))
 	const limit = 50<<20 + 1<<20
 	// The pinned album (8 MiB) arrives in the background.
@@ -370,9 +372,9 @@ func TestCacheDiskFull(t *testing.T) {
 			t.Errorf("unmount tmpfs: %v", err)
 		}
 	})
-	d := startDaemon(t, lib, configure(func(c *config.Config) {
-		c.Cache.Dir = dir
-		c.Cache.MaxSize = config.GiB
+	d := startDaemon(t, lib, configure(func(c *app.Config) {
+		c.Cache.Store.Dir = dir
+		c.Cache.Limits.MaxSize = config.GiB
 	}))
 	for range 2 {
 		for _, rel := range rels {
@@ -415,8 +417,8 @@ func TestCachePassthrough(t *testing.T) {
 	for _, off := range []bool{false, true} {
 		t.Run(map[bool]string{false: "on", true: "off"}[off], func(t *testing.T) {
 			lib, rels := cacheLib(t, 1, 2<<20)
-			d := startDaemon(t, lib, configure(func(c *config.Config) {
-				c.Cache.Passthrough = map[bool]string{false: config.PassthroughAuto, true: config.PassthroughOff}[off]
+			d := startDaemon(t, lib, configure(func(c *app.Config) {
+				c.Cache.Store.Passthrough = map[bool]string{false: cas.PassthroughAuto, true: cas.PassthroughOff}[off]
 			}))
 			mustPlay(t, d, rels[0])
 			settled(t, d)

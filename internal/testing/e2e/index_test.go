@@ -11,10 +11,10 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"go.uber.org/fx"
 
+	"github.com/musicfs/musicfs/app"
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
 	"github.com/musicfs/musicfs/internal/testing/faults"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
-	"github.com/musicfs/musicfs/modules/config"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
@@ -202,8 +202,8 @@ func (b enospcBackend) Close() error                  { return nil }
 func TestWatchLimitFallsBackToRescans(t *testing.T) {
 	d := startDaemon(t, writeLib(t, audiogen.StandardLibrary()),
 		fx.Provide(func() origins.Backend { return enospcBackend{make(chan fsnotify.Event), make(chan error)} }),
-		configure(func(c *config.Config) {
-			c.Origins[0].RescanInterval = 300 * time.Millisecond
+		configure(func(c *app.Config) {
+			c.Origins.Origins[0].RescanInterval = 300 * time.Millisecond
 		}))
 	mounttest.Eventually(t, 5*time.Second, "a warning about the watch limit", func() bool {
 		return d.Logs.FilterMessageSnippet("max_user_watches").Len() > 0 ||
@@ -219,7 +219,7 @@ func TestCorruptIndexStore(t *testing.T) {
 	d := startDaemon(t, lib)
 	want := countTracks(t, d)
 	d.App.RequireStop()
-	db := filepath.Join(d.Config.StateDir, "index.db")
+	db := filepath.Join(d.Config.Index.StateDir, "index.db")
 	if err := os.WriteFile(db, []byte(strings.Repeat("not a bbolt file ", 1000)), 0o600); err != nil {
 		t.Fatal(err)
 	}

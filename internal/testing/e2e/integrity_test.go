@@ -15,11 +15,11 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/musicfs/musicfs/app"
 	"github.com/musicfs/musicfs/internal/testing/faults"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
 	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/cas"
-	"github.com/musicfs/musicfs/modules/config"
 )
 
 // casTuned shortens the cache's integrity intervals, so that tests wait
@@ -138,10 +138,10 @@ func TestSilentDamage(t *testing.T) {
 			var f *faults.Flaky
 			cacheDir := filepath.Join(disk.Dir, "cache")
 			d := startDaemon(t, lib, flaky(&f),
-				configure(func(c *config.Config) {
-					c.Cache.Dir = cacheDir
+				configure(func(c *app.Config) {
+					c.Cache.Store.Dir = cacheDir
 					if tc.daemon {
-						c.Cache.Passthrough = config.PassthroughOff
+						c.Cache.Store.Passthrough = cas.PassthroughOff
 					}
 				}),
 				casTuned(func(c *cas.Config) {
@@ -151,7 +151,7 @@ func TestSilentDamage(t *testing.T) {
 						c.OpenScrubInterval = time.Hour
 					}
 				}))
-			d.Config.Cache.Dir = cacheDir // for settled
+			d.Config.Cache.Store.Dir = cacheDir // for settled
 			vp := "Origins/lib/" + rels[0]
 			want := readFile(t, filepath.Join(lib, rels[0]))
 			mustPlay(t, d, rels[0])

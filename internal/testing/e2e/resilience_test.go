@@ -11,11 +11,11 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/musicfs/musicfs/app"
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
 	"github.com/musicfs/musicfs/internal/testing/faults"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
 	"github.com/musicfs/musicfs/internal/testing/promtest"
-	"github.com/musicfs/musicfs/modules/config"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/origins"
 )
@@ -28,8 +28,8 @@ func TestPanicInOneRequest(t *testing.T) {
 	const bad = "John Coltrane/Blue Train/02 Moment's Notice.flac"
 	var fault *faults.PanicSet
 	d := startDaemon(t, writeLib(t, audiogen.StandardLibrary()),
-		configure(func(c *config.Config) {
-			c.Origins = []origins.OriginConfig{{Name: "lib", Path: c.Origins[0].Path, Cache: false, Watch: true}}
+		configure(func(c *app.Config) {
+			c.Origins.Origins = []origins.OriginConfig{{Name: "lib", Path: c.Origins.Origins[0].Path, Cache: false, Watch: true}}
 		}),
 		fx.Decorate(func(s origins.Set) origins.Set { fault = faults.PanicOnRead(s, bad); return fault }))
 	fault.Arm() // after the scan, so only FUSE reads hit it
