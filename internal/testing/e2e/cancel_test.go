@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/musicfs/musicfs/app"
 	"github.com/musicfs/musicfs/internal/testing/faults"
-	"github.com/musicfs/musicfs/modules/config"
 )
 
 // A reader killed while its read waits on a hung origin takes the origin
@@ -18,7 +18,7 @@ import (
 func TestKilledReaderReleasesOriginCall(t *testing.T) {
 	lib, rels := cacheLib(t, 1, 4<<20)
 	var f *faults.Flaky
-	d := startDaemon(t, lib, flaky(&f), configure(func(c *config.Config) { c.ReadTimeout = time.Minute }))
+	d := startDaemon(t, lib, flaky(&f), configure(func(c *app.Config) { c.Origins.ReadTimeout = time.Minute }))
 	t.Cleanup(f.Resume)
 	settle := func() int {
 		// Goroutines of earlier work (the scan, its rebuild) wind down.
