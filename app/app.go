@@ -8,6 +8,7 @@ import (
 
 	"github.com/musicfs/musicfs/modules/cache"
 	"github.com/musicfs/musicfs/modules/cas"
+	"github.com/musicfs/musicfs/modules/content"
 	"github.com/musicfs/musicfs/modules/fusefs"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/janitor"
@@ -31,6 +32,7 @@ func Options(cfg *Config) fx.Option {
 		cas.Module,
 		cache.Module,
 		prefetch.Module,
+		content.Module,
 		origins.Module,
 		index.Module,
 		tree.Module,
@@ -45,9 +47,9 @@ func Options(cfg *Config) fx.Option {
 		fx.Module("scan-after-ready", fx.Invoke(registerScanAfterReady)),
 		fx.Provide(
 			func(f *fusefs.FS) notify.Prober { return f },
-			func(ix *index.Index) fusefs.OfflineOrigins { return ix },
+			func(ix *index.Index) content.OfflineOrigins { return ix },
 			func(s *cas.Store) cache.Store { return s },
-			func(s *cas.Store) prefetch.Fetcher { return s },
+			func(f *content.Fetcher) prefetch.Fetcher { return f },
 			newStatus,
 		),
 	)

@@ -71,7 +71,6 @@ func Load(args, environ []string) (*Config, error) {
 var configs = fx.Provide(
 	func(c *Config) fusefs.Config {
 		f := c.FS
-		f.Uncached = c.Origins.Uncached()
 		f.NoPassthrough = c.Cache.Store.Passthrough == cas.PassthroughOff
 		return f
 	},

@@ -59,7 +59,7 @@ func TestConfigsProvideEverySlice(t *testing.T) {
 		{"index", ix, index.Config{StateDir: "/s", ReadTimeout: 7 * time.Second}},
 		{"logging", l, logging.Config{Level: "info", Format: "console", StateDir: "/s"}},
 		{"metrics", m, metrics.Config{Listen: "127.0.0.1:0"}},
-		{"fusefs", f, fusefs.Config{Mountpoint: "/srv/music", AllowOther: true, Uncached: []string{"b"}}},
+		{"fusefs", f, fusefs.Config{Mountpoint: "/srv/music", AllowOther: true}},
 		{"janitor", j, janitor.Config{Mountpoint: "/srv/music", StatTimeout: janitor.DefaultStatTimeout}},
 		{"cas", s, cas.Config{Dir: "/c", ScrubRate: cas.DefaultScrubRate, Passthrough: cas.PassthroughAuto, ReadTimeout: 7 * time.Second}},
 		{"cache", c, cache.Config{MaxSize: cache.DefaultMaxSize, MinFree: cache.DefaultMinFree, Pin: []string{}, Dir: "/c", Uncached: []string{"b"}}},

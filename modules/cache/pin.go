@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -357,10 +356,6 @@ func (c *Cache) fetchPinned(ctx context.Context, k Key) error {
 // opener opens k in its origin.
 func (c *Cache) opener(k Key) cas.Opener {
 	return func(ctx context.Context) (origins.File, error) {
-		o, ok := c.origins.Get(k.Origin)
-		if !ok {
-			return nil, fmt.Errorf("origin %q: %w", k.Origin, fs.ErrNotExist)
-		}
-		return o.Open(ctx, k.RelPath)
+		return origins.OpenIn(ctx, c.origins, k.Origin, k.RelPath)
 	}
 }

@@ -109,6 +109,10 @@ func (s *Store) Open(k Key, open Opener) (*Reader, error) {
 	return r, nil
 }
 
+// PassedThrough counts an open the kernel serves from the blob (FUSE
+// passthrough) as a cache hit: none of its reads reach the daemon.
+func (r *Reader) PassedThrough() { r.s.m.hits.Inc() }
+
 // Blob returns the complete blob, for FUSE passthrough; false while the
 // track is partial. The kernel will read the file with no check of ours,
 // so it has been hashed whole by this open (Open does it), or is hashed

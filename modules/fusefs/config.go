@@ -7,9 +7,6 @@ import "github.com/musicfs/musicfs/modules/config"
 type Config struct {
 	Mountpoint string `koanf:"mountpoint,path"`
 	AllowOther bool   `koanf:"allow_other"`
-	// Uncached names the origins served directly, bypassing the cache
-	// (`cache: false`: fast local disks). Not a key: the origins' own.
-	Uncached []string `koanf:"-"`
 	// NoPassthrough makes the daemon serve complete cached files itself
 	// instead of handing them to the kernel (FUSE passthrough):
 	// cache.passthrough: off, for every read checked by the daemon. It is

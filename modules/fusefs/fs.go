@@ -15,10 +15,8 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
-	"github.com/musicfs/musicfs/modules/cas"
+	"github.com/musicfs/musicfs/modules/content"
 	"github.com/musicfs/musicfs/modules/janitor"
-	"github.com/musicfs/musicfs/modules/origins"
-	"github.com/musicfs/musicfs/modules/prefetch"
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
@@ -41,12 +39,8 @@ type FS struct {
 	cfg      Config
 	log      *zap.Logger
 	tree     *tree.Tree
-	origins  origins.Set
-	store    *cas.Store           // nil: no cache
-	prefetch *prefetch.Prefetcher // nil: no prefetching
-	uncached map[string]bool      // origins that bypass the cache
-	offline  OfflineOrigins       // nil: only the origins' own health counts
-	backing  backing              // which cached file each inode passed through
+	contents *content.Contents
+	backing  backing // which cached file each inode passed through
 	// passthroughRefused is set once the kernel refused a backing file;
 	// from then on the daemon serves cached files itself.
 	passthroughRefused atomic.Bool
@@ -74,19 +68,11 @@ func New(p Params) (*FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("register fusefs metrics: %w", err)
 	}
-	uncached := make(map[string]bool, len(p.Config.Uncached))
-	for _, o := range p.Config.Uncached {
-		uncached[o] = true
-	}
 	return &FS{
 		cfg:        p.Config,
 		log:        p.Logger,
 		tree:       p.Tree,
-		origins:    p.Origins,
-		store:      p.Store,
-		prefetch:   p.Prefetch,
-		uncached:   uncached,
-		offline:    p.Offline,
+		contents:   p.Contents,
 		errLog:     errLog{every: errLogEvery, now: time.Now},
 		metrics:    m,
 		shutdowner: p.Shutdowner,

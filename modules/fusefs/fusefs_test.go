@@ -27,6 +27,7 @@ import (
 	"github.com/musicfs/musicfs/internal/testing/indextest"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
 	"github.com/musicfs/musicfs/internal/testing/promtest"
+	"github.com/musicfs/musicfs/modules/content"
 	"github.com/musicfs/musicfs/modules/fusefs"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/janitor"
@@ -91,7 +92,7 @@ func start(t *testing.T, files map[string]string, opts ...fx.Option) *env {
 			fx.Annotate(e.src, fx.As(new(index.Source))),
 			log,
 		),
-		janitor.Module, origins.Module, tree.Module, fusefs.Module,
+		janitor.Module, origins.Module, tree.Module, content.Module, fusefs.Module,
 		fx.Options(opts...),
 		fx.Populate(&e.fs),
 	)

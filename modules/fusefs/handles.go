@@ -9,8 +9,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
-	"github.com/musicfs/musicfs/modules/cas"
-	"github.com/musicfs/musicfs/modules/prefetch"
+	"github.com/musicfs/musicfs/modules/content"
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
@@ -22,22 +21,14 @@ var (
 	_ = (fs.FileSeekdirer)((*dirHandle)(nil))
 )
 
-// contents is what a fileHandle reads: an origin file or a cached Reader.
-type contents interface {
-	ReadAt(ctx context.Context, p []byte, off int64) (int, error)
-	Close() error
-}
-
 // fileHandle is an open file. It keeps a copy of the tree node it was
 // opened from, so it reads on correctly across snapshot swaps.
 type fileHandle struct {
-	fsys     *FS
-	ino      uint64
-	node     tree.Node
-	file     contents          // the origin file, or cached
-	cached   *cas.Reader       // nil when the origin bypasses the cache
-	prefetch *prefetch.Session // nil without prefetching
-	mode     ioMode            // of a cached file's open
+	fsys    *FS
+	ino     uint64
+	node    tree.Node
+	content *content.Handle
+	mode    ioMode // of a cached file's open
 }
 
 func (h *fileHandle) handle() *fileHandle { return h }
@@ -53,25 +44,19 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (_ fuse.R
 	}
 	rctx, end := readContext(ctx)
 	defer end()
-	n, err := h.file.ReadAt(rctx, dest, off)
+	n, err := h.content.ReadAt(rctx, dest, off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, h.fsys.toErrno(opRead, h.ino, err)
-	}
-	if h.prefetch != nil {
-		h.prefetch.Read(off, int64(n))
 	}
 	return fuse.ReadResultData(dest[:n]), 0
 }
 
 func (h *fileHandle) Release(ctx context.Context) (errno syscall.Errno) {
 	defer h.fsys.track(opRelease, h.ino, h.fsys.begin(), &errno)
-	if h.prefetch != nil {
-		h.prefetch.Close()
-	}
 	if h.mode != ioUntracked {
 		h.fsys.backing.close(h.kernelInode(), h.mode)
 	}
-	if err := h.file.Close(); err != nil {
+	if err := h.content.Close(); err != nil {
 		return h.fsys.toErrno(opRelease, h.ino, err)
 	}
 	return 0

@@ -8,10 +8,8 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
-	"github.com/musicfs/musicfs/modules/cas"
+	"github.com/musicfs/musicfs/modules/content"
 	"github.com/musicfs/musicfs/modules/janitor"
-	"github.com/musicfs/musicfs/modules/origins"
-	"github.com/musicfs/musicfs/modules/prefetch"
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
@@ -28,25 +26,11 @@ type Params struct {
 
 	Config     Config
 	Tree       *tree.Tree
-	Origins    origins.Set
+	Contents   *content.Contents
 	Logger     *zap.Logger
 	Registerer prometheus.Registerer
 	Shutdowner fx.Shutdowner
 	// Janitor is only a dependency for ordering: it must have cleared the
 	// mountpoint before we mount.
 	Janitor *janitor.Janitor
-	// Store serves file contents through the local cache; without it every
-	// read goes to the origin.
-	Store *cas.Store `optional:"true"`
-	// Prefetch keeps what a player reads next warm in the cache.
-	Prefetch *prefetch.Prefetcher `optional:"true"`
-	// Offline names the origins the index treats as offline although their
-	// root answers (it looks empty, or is no longer the mount point it
-	// was): a file missing there is an I/O error, not a deleted file.
-	Offline OfflineOrigins `optional:"true"`
-}
-
-// OfflineOrigins reports the origins held offline; the index implements it.
-type OfflineOrigins interface {
-	Offline() []string
 }

@@ -3,18 +3,12 @@ package fusefs
 import (
 	"context"
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"hash/fnv"
-	"os"
-	"slices"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
-	"github.com/musicfs/musicfs/modules/cas"
-	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
@@ -177,7 +171,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (_ fs.FileHandle, _ u
 	if err != nil {
 		return nil, 0, n.fsys.toErrno(opOpen, n.ino, err)
 	}
-	if h.cached == nil {
+	if !h.content.Cached() {
 		// The tree is static between swaps and a swap that changes this
 		// file invalidates its pages, so the kernel may keep them across
 		// opens.
@@ -186,54 +180,13 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (_ fs.FileHandle, _ u
 	return n.fsys.pickIO(h)
 }
 
-// open opens a file node's contents: through the cache unless its origin
-// bypasses it, in which case the origin file is opened here and now.
+// open opens a file node's contents.
 func (f *FS) open(ctx context.Context, ino uint64, tn *tree.Node) (*fileHandle, error) {
-	t := tn.Track()
-	o, ok := f.origins.Get(t.Origin)
-	if !ok {
-		return nil, fmt.Errorf("origin %q is not configured: %w", t.Origin, os.ErrNotExist)
-	}
-	h := &fileHandle{fsys: f, ino: ino, node: *tn}
-	openOrigin := func(ctx context.Context) (origins.File, error) {
-		file, err := o.Open(ctx, t.RelPath)
-		if err != nil {
-			return nil, f.originErr(t.Origin, err)
-		}
-		return file, nil
-	}
-	if f.store == nil || f.uncached[t.Origin] {
-		file, err := openOrigin(ctx)
-		if err != nil {
-			return nil, err
-		}
-		h.file = file
-		return h, nil
-	}
-	// The origin is opened only if a block must come from it, so cached
-	// music plays while the origin is offline.
-	r, err := f.store.Open(cas.Key{Origin: t.Origin, RelPath: t.RelPath, Size: t.Size, ModTime: t.ModTime}, openOrigin)
+	c, err := f.contents.Open(ctx, tn.Track())
 	if err != nil {
 		return nil, err
 	}
-	h.file, h.cached = r, r
-	if f.prefetch != nil && t.Audio {
-		h.prefetch = f.prefetch.Opened(t)
-	}
-	return h, nil
-}
-
-// originErr is the error of opening a file of origin. While the index
-// holds the origin offline, whatever the origin says (typically that the
-// file is missing, from a share unmounted under its directory) is an
-// ErrOffline: the tracks are listed because the index keeps them, and a
-// reader must get EIO, not ENOENT. The cause is kept as text only, so that
-// it does not map to its own errno.
-func (f *FS) originErr(origin string, err error) error {
-	if f.offline == nil || errors.Is(err, origins.ErrOffline) || !slices.Contains(f.offline.Offline(), origin) {
-		return err
-	}
-	return fmt.Errorf("origin %s is offline: %v: %w", origin, err, origins.ErrOffline)
+	return &fileHandle{fsys: f, ino: ino, node: *tn, content: c}, nil
 }
 
 // pickIO chooses how the kernel reads a cached file (see ioMode): handed
@@ -246,7 +199,7 @@ func (f *FS) pickIO(h *fileHandle) (fs.FileHandle, uint32, syscall.Errno) {
 		return h, fuse.FOPEN_KEEP_CACHE, 0 // ioUntracked
 	}
 	var id blobID
-	blob, ok := h.cached.Blob()
+	blob, ok := h.content.Blob()
 	if ok {
 		id, ok = blobIDOf(blob)
 	}
@@ -258,9 +211,7 @@ func (f *FS) pickIO(h *fileHandle) (fs.FileHandle, uint32, syscall.Errno) {
 	h.mode = mode
 	if mode == ioPassthrough {
 		f.metrics.passthrough.Inc()
-		// No reads will tell prefetch that this is played: an open kept
-		// open is.
-		h.prefetch.PassedThrough()
+		h.content.PassedThrough()
 		return &passthroughHandle{fileHandle: h, blob: blob}, 0, 0 // go-fuse adds FOPEN_PASSTHROUGH
 	}
 	return h, fuse.FOPEN_KEEP_CACHE, 0

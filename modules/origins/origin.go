@@ -6,6 +6,7 @@ package origins
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"time"
 )
@@ -70,4 +71,18 @@ type Origin interface {
 type Set interface {
 	List() []Origin
 	Get(name string) (Origin, bool)
+}
+
+// ErrUnknownOrigin is wrapped by the error of opening a file of an origin
+// that is not configured (a stale record). It is an fs.ErrNotExist.
+var ErrUnknownOrigin = fmt.Errorf("origin is not configured: %w", fs.ErrNotExist)
+
+// OpenIn opens relpath in the origin of set named origin: how every reader
+// of an origin file (the cache, pinning, prefetch) finds it.
+func OpenIn(ctx context.Context, set Set, origin, relpath string) (File, error) {
+	o, ok := set.Get(origin)
+	if !ok {
+		return nil, fmt.Errorf("open %s: origin %q: %w", relpath, origin, ErrUnknownOrigin)
+	}
+	return o.Open(ctx, relpath)
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -41,7 +40,7 @@ func benchLibrary(n int) []*index.Track {
 
 type nopFetcher struct{}
 
-func (nopFetcher) Fetch(context.Context, Key, cas.Opener, int64, int64) error {
+func (nopFetcher) Fetch(context.Context, Key, int64, int64) error {
 	return nil
 }
 

@@ -2,9 +2,7 @@ package prefetch_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,9 +15,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/musicfs/musicfs/internal/testing/indextest"
-	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/index"
-	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/prefetch"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -37,12 +33,10 @@ func (c call) String() string {
 }
 
 // fakeFetcher records every call. When block is set, Fetch waits for its
-// ctx; otherwise it returns err. When open is set, it opens the origin file
-// through the given func and closes it, as the real fetcher does on a miss.
+// ctx; otherwise it returns err.
 type fakeFetcher struct {
 	block bool          // wait for ctx
 	gate  chan struct{} // if set, wait for it to close (or for ctx)
-	open  bool
 	err   error
 
 	mu    sync.Mutex
@@ -57,7 +51,7 @@ func newFakeFetcher() *fakeFetcher {
 	return &fakeFetcher{started: make(chan call, 4096), ended: make(chan error, 4096)}
 }
 
-func (f *fakeFetcher) Fetch(ctx context.Context, k prefetch.Key, open cas.Opener, off, n int64) (err error) {
+func (f *fakeFetcher) Fetch(ctx context.Context, k prefetch.Key, off, n int64) (err error) {
 	f.running.Add(1)
 	defer f.running.Add(-1)
 	c := call{k, off, n}
@@ -75,13 +69,6 @@ func (f *fakeFetcher) Fetch(ctx context.Context, k prefetch.Key, open cas.Opener
 		default:
 		}
 	}()
-	if f.open {
-		file, err := open(ctx)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-	}
 	if f.block {
 		<-ctx.Done()
 		return ctx.Err()
@@ -102,69 +89,6 @@ func (f *fakeFetcher) Calls() []call {
 	return append([]call(nil), f.calls...)
 }
 
-// fakeOrigins is an origins.Set of origins whose files record their opening
-// and closing.
-type fakeOrigins struct {
-	mu     sync.Mutex
-	opened []string // origin/relpath
-	open   int      // files not closed yet
-}
-
-func (s *fakeOrigins) List() []origins.Origin { return nil }
-
-func (s *fakeOrigins) Get(name string) (origins.Origin, bool) {
-	if name == "missing" {
-		return nil, false
-	}
-	return fakeOrigin{name: name, set: s}, true
-}
-
-func (s *fakeOrigins) Opened() ([]string, int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.opened...), s.open
-}
-
-type fakeOrigin struct {
-	origins.Origin // nil: only Name and Open are used
-	name           string
-	set            *fakeOrigins
-}
-
-func (o fakeOrigin) Name() string { return o.name }
-
-func (o fakeOrigin) Open(_ context.Context, rel string) (origins.File, error) {
-	if rel == "unreadable.flac" {
-		return nil, &fs.PathError{Op: "open", Path: rel, Err: fs.ErrPermission}
-	}
-	o.set.mu.Lock()
-	defer o.set.mu.Unlock()
-	o.set.opened = append(o.set.opened, o.name+"/"+rel)
-	o.set.open++
-	return &fakeFile{set: o.set}, nil
-}
-
-type fakeFile struct {
-	set    *fakeOrigins
-	closed bool
-}
-
-func (f *fakeFile) ReadAt(context.Context, []byte, int64) (int, error) {
-	return 0, errors.New("not used")
-}
-func (f *fakeFile) Stat(context.Context) (fs.FileInfo, error) { return nil, errors.New("not used") }
-
-func (f *fakeFile) Close() error {
-	f.set.mu.Lock()
-	defer f.set.mu.Unlock()
-	if !f.closed {
-		f.closed = true
-		f.set.open--
-	}
-	return nil
-}
-
-// track returns an audio track of album "Al" by artist "A" in origin "o".
 func track(rel string, disc, no int, size int64) *index.Track {
 	return &index.Track{Origin: "o", RelPath: rel, Size: size, ModTime: time.Unix(1e9, 0), Audio: true, Tagged: true,
 		Artists: []string{"A"}, Album: "Al", Title: rel, Disc: disc, Track: no}
@@ -175,20 +99,19 @@ func keyOf(t *index.Track) prefetch.Key {
 }
 
 type harness struct {
-	p       *prefetch.Prefetcher
-	f       *fakeFetcher
-	src     *indextest.Source
-	tree    *tree.Tree
-	origins *fakeOrigins
-	reg     *prometheus.Registry
-	logs    *observer.ObservedLogs
+	p    *prefetch.Prefetcher
+	f    *fakeFetcher
+	src  *indextest.Source
+	tree *tree.Tree
+	reg  *prometheus.Registry
+	logs *observer.ObservedLogs
 }
 
 // start runs a tree over tracks and a started prefetcher over the tree;
 // both are stopped in cleanup.
 func start(t *testing.T, cfg prefetch.Config, f *fakeFetcher, tracks ...*index.Track) *harness {
 	t.Helper()
-	h := &harness{f: f, src: indextest.NewSource(tracks...), origins: &fakeOrigins{}, reg: prometheus.NewRegistry()}
+	h := &harness{f: f, src: indextest.NewSource(tracks...), reg: prometheus.NewRegistry()}
 	core, logs := observer.New(zap.DebugLevel)
 	h.logs = logs
 	logger := zaptest.NewLogger(t, zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
@@ -209,7 +132,7 @@ func start(t *testing.T, cfg prefetch.Config, f *fakeFetcher, tracks ...*index.T
 		}
 	})
 	<-h.tree.Swapped() // the first build's signal
-	h.p, err = prefetch.New(prefetch.Params{Config: cfg, Fetcher: f, Tree: h.tree, Source: h.src, Origins: h.origins,
+	h.p, err = prefetch.New(prefetch.Params{Config: cfg, Fetcher: f, Tree: h.tree, Source: h.src,
 		Logger: logger.Named("prefetch"), Registerer: h.reg})
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"github.com/musicfs/musicfs/internal/testing/indextest"
 	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/index"
-	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/prefetch"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -27,7 +26,6 @@ func TestModule(t *testing.T) {
 		fx.Supply(tree.DefaultConfig(), prefetch.Config{NextTracks: 1, PlayAfter: -1}),
 		fx.Provide(
 			func() index.Source { return indextest.NewSource(one, two) },
-			func() origins.Set { return &fakeOrigins{} },
 			func() prefetch.Fetcher { return f },
 			func() *zap.Logger { return zaptest.NewLogger(t) },
 			func() prometheus.Registerer { return reg },

@@ -23,7 +23,6 @@ import (
 
 	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/index"
-	"github.com/musicfs/musicfs/modules/origins"
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
@@ -36,14 +35,11 @@ func keyOf(t *index.Track) Key {
 
 // Fetcher is the cache as prefetch sees it.
 type Fetcher interface {
-	// Fetch makes [off, off+n) of k present in the cache. It calls open
-	// only if it needs the origin, and closes what open returned. It is
-	// single-flight inside and safe for concurrent use; it returns when
-	// ctx is done.
-	Fetch(ctx context.Context, k Key, open cas.Opener, off, n int64) error
+	// Fetch makes [off, off+n) of k present in the cache, opening the
+	// origin file only if it needs it. It is single-flight inside and safe
+	// for concurrent use; it returns when ctx is done.
+	Fetch(ctx context.Context, k Key, off, n int64) error
 }
-
-var _ Fetcher = (*cas.Store)(nil)
 
 // Params are the prefetcher's dependencies.
 type Params struct {
@@ -57,7 +53,6 @@ type Params struct {
 	// Source has the tags the album index is built from (a snapshot
 	// exposes files, not tags).
 	Source     index.Source
-	Origins    origins.Set
 	Logger     *zap.Logger
 	Lifecycle  fx.Lifecycle `optional:"true"` // nil when used without fx: call Start/Stop
 	Registerer prometheus.Registerer
@@ -73,7 +68,6 @@ const (
 type Prefetcher struct {
 	cfg     Config
 	fetcher Fetcher
-	origins origins.Set
 	log     *zap.Logger
 	current func() *tree.Snapshot // the tree's; replaced in benchmarks
 	tracks  func() []*index.Track
@@ -118,7 +112,6 @@ func New(p Params) (*Prefetcher, error) {
 	pf := &Prefetcher{
 		cfg:     cfg,
 		fetcher: p.Fetcher,
-		origins: p.Origins,
 		log:     p.Logger,
 		current: func() *tree.Snapshot { return nil },
 		tracks:  func() []*index.Track { return nil },
@@ -253,7 +246,7 @@ func (p *Prefetcher) drop(j job) {
 // fetch runs one request and accounts for it.
 func (p *Prefetcher) fetch(ctx context.Context, kind string, k Key, off, n int64) error {
 	p.requests[kind].Inc()
-	err := p.fetcher.Fetch(ctx, k, p.opener(k), off, n)
+	err := p.fetcher.Fetch(ctx, k, off, n)
 	switch {
 	case err == nil:
 		p.bytes.Add(float64(n))
@@ -271,23 +264,6 @@ func (p *Prefetcher) fetch(ctx context.Context, kind string, k Key, off, n int64
 	}
 	return err
 }
-
-// opener opens k's origin file when the fetcher asks for it.
-func (p *Prefetcher) opener(k Key) cas.Opener {
-	return func(ctx context.Context) (origins.File, error) {
-		var o origins.Origin
-		ok := false
-		if p.origins != nil {
-			o, ok = p.origins.Get(k.Origin)
-		}
-		if !ok {
-			return nil, fmt.Errorf("open %s in origin %q: %w", k.RelPath, k.Origin, errUnknownOrigin)
-		}
-		return o.Open(ctx, k.RelPath)
-	}
-}
-
-var errUnknownOrigin = errors.New("no such origin")
 
 // paused reports whether a fetch found the cache full less than
 // FullBackoff ago.

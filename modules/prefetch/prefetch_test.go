@@ -133,31 +133,6 @@ func TestOpenedFetchesHeadsOfNextTracks(t *testing.T) {
 	}
 }
 
-func TestFetchOpensTheOriginLazilyAndClosesIt(t *testing.T) {
-	lib := library()
-	for _, lazy := range []bool{true, false} {
-		f := newFakeFetcher()
-		f.open = !lazy
-		h := start(t, prefetch.Config{PlayAfter: -1, Workers: 1, Window: -1}, f, tracksOf(lib)...)
-		s := h.p.Opened(lib["al/01.flac"])
-		sentinel := h.p.Opened(lib["s/1.flac"])
-		untilSentinel(t, f)
-		wait(t, f.ended, "al/02")
-		wait(t, f.ended, "al/03")
-		wait(t, f.ended, "s/2")
-		opened, open := h.origins.Opened()
-		want := []string{"o/al/02.flac", "o/al/03.flac", "o/s/2.flac"}
-		if lazy {
-			want = nil
-		}
-		if !slices.Equal(opened, want) || open != 0 {
-			t.Errorf("lazy=%v: opened %q (%d still open), want %q", lazy, opened, open, want)
-		}
-		s.Close()
-		sentinel.Close()
-	}
-}
-
 // readAheadCfg turns next-track prefetch off so only read-ahead is seen.
 var readAheadCfg = prefetch.Config{PlayAfter: -1, Workers: 1, NextTracks: -1, Window: 4 * MiB, Chunk: MiB}
 
@@ -364,20 +339,6 @@ func TestFetchErrorsAreCountedLoggedQuietlyAndNotRetried(t *testing.T) {
 		if e.LoggerName == "prefetch" && e.Level > zapcore.DebugLevel {
 			t.Errorf("logged at %v: %s", e.Level, e.Message)
 		}
-	}
-}
-
-func TestUnknownOriginFailsTheFetchNotTheDaemon(t *testing.T) {
-	f := newFakeFetcher()
-	f.open = true
-	a, b := track("1.flac", 1, 1, MiB), track("2.flac", 1, 2, MiB)
-	a.Origin, b.Origin = "missing", "missing"
-	h := start(t, prefetch.Config{PlayAfter: -1, Workers: 1, Window: -1}, f, a, b)
-	s := h.p.Opened(a)
-	defer s.Close()
-	wait(t, f.started, "head")
-	if err := wait(t, f.ended, "head"); err == nil {
-		t.Fatal("fetch from an unknown origin succeeded")
 	}
 }
 
