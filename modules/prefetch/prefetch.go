@@ -59,7 +59,6 @@ type Params struct {
 	Source     index.Source
 	Origins    origins.Set
 	Logger     *zap.Logger
-	Lifecycle  fx.Lifecycle `optional:"true"` // nil when used without fx: call Start/Stop
 	Registerer prometheus.Registerer
 }
 
@@ -159,9 +158,6 @@ func New(p Params) (*Prefetcher, error) {
 				return nil, fmt.Errorf("register prefetch metrics: %w", err)
 			}
 		}
-	}
-	if p.Lifecycle != nil {
-		p.Lifecycle.Append(fx.StartStopHook(pf.Start, pf.Stop))
 	}
 	return pf, nil
 }
