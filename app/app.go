@@ -1,6 +1,10 @@
-// Package app composes the musicfs daemon from its modules. The order of the
-// modules below is the start order (fx runs each module's hooks in the order
-// the modules register them) and fx stops them in reverse.
+// Package app composes the musicfs daemon from its modules and owns the
+// root Config. Start order follows from dependencies, not from the order of
+// the list below: each module appends its hooks when fx builds it, which is
+// after the values it takes, so a module that must start after another
+// takes it as a dependency (fusefs takes the janitor; the notifier takes
+// the prober, which takes the mount and the SIGHUP handler). fx stops them
+// in reverse: STOPPING=1 first, the logger's flush last.
 package app
 
 import (
@@ -22,35 +26,36 @@ import (
 
 // Options is the whole daemon for a loaded configuration.
 func Options(cfg *Config) fx.Option {
-	return fx.Options(
-		fx.Supply(cfg),
-		logging.FxLogger,
-		configs,
-		logging.Module,
-		metrics.Module,
-		janitor.Module,
-		cas.Module,
-		cache.Module,
-		prefetch.Module,
-		content.Module,
-		origins.Module,
-		index.Module,
-		tree.Module,
-		fusefs.Module,
-		// What asks the index to look again: SIGHUP and the watcher. Before
-		// notify: a SIGHUP sent as soon as READY is seen must find its
-		// handler, not kill the daemon; and notify's STOPPING=1 comes before
-		// everything else stops.
-		fx.Module("rescans", fx.Invoke(registerHangup, registerFollow)),
-		notify.Module,
-		// After notify: the first hooks to run once READY is sent.
-		fx.Module("scan-after-ready", fx.Invoke(registerScanAfterReady)),
-		fx.Provide(
-			func(f *fusefs.FS) notify.Prober { return f },
-			func(ix *index.Index) content.OfflineOrigins { return ix },
-			func(s *cas.Store) cache.Store { return s },
-			func(f *content.Fetcher) prefetch.Fetcher { return f },
-			newStatus,
-		),
-	)
+	return fx.Options(fx.Supply(cfg), fx.Options(modules...))
+}
+
+var modules = []fx.Option{
+	logging.FxLogger,
+	configs,
+	logging.Module,
+	metrics.Module,
+	janitor.Module,
+	cas.Module,
+	cache.Module,
+	prefetch.Module,
+	content.Module,
+	origins.Module,
+	index.Module,
+	tree.Module,
+	fusefs.Module,
+	notify.Module,
+	fx.Provide(
+		// READY means the mount serves and a SIGHUP asks for a rescan (a
+		// service manager may send it as soon as it sees READY) instead of
+		// killing the daemon; the watcher's changes reach the index.
+		func(f *fusefs.FS, _ *hangup, _ *follow) notify.Prober { return f },
+		newHangup,
+		newFollow,
+		func(ix *index.Index) content.OfflineOrigins { return ix },
+		func(c *cache.Cache) cas.Space { return c },
+		func(s *cas.Store) cache.Store { return s },
+		func(f *content.Fetcher) prefetch.Fetcher { return f },
+		newStatus,
+	),
+	fx.Invoke(scanAfterReady),
 }

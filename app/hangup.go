@@ -21,9 +21,10 @@ type hangup struct {
 	wg    sync.WaitGroup
 }
 
-func registerHangup(lc fx.Lifecycle, log *zap.Logger, ix *index.Index) {
+func newHangup(lc fx.Lifecycle, log *zap.Logger, ix *index.Index) *hangup {
 	h := &hangup{log: log, index: ix, sig: make(chan os.Signal, 1)}
 	lc.Append(fx.StartStopHook(h.start, h.stop))
+	return h
 }
 
 func (h *hangup) start() {

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/musicfs/musicfs/modules/index"
+	"github.com/musicfs/musicfs/modules/notify"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
@@ -21,9 +22,10 @@ type follow struct {
 	wg      sync.WaitGroup
 }
 
-func registerFollow(lc fx.Lifecycle, log *zap.Logger, w *origins.Watcher, ix *index.Index) {
+func newFollow(lc fx.Lifecycle, log *zap.Logger, w *origins.Watcher, ix *index.Index) *follow {
 	f := &follow{log: log, watcher: w, index: ix}
 	lc.Append(fx.StartStopHook(f.start, f.stop))
+	return f
 }
 
 func (f *follow) start() {
@@ -53,9 +55,10 @@ func (f *follow) stop() {
 	f.wg.Wait()
 }
 
-// registerScanAfterReady starts the index's rescans once the daemon has
-// reported READY: a restart serves the persisted index first, and the
-// rescan that reconciles it with the origins runs while it serves.
-func registerScanAfterReady(lc fx.Lifecycle, ix *index.Index) {
+// scanAfterReady starts the index's rescans once the daemon has reported
+// READY (it takes the notifier, so its hook comes after the notifier's): a
+// restart serves the persisted index first, and the rescan that reconciles
+// it with the origins runs while it serves.
+func scanAfterReady(lc fx.Lifecycle, ix *index.Index, _ *notify.Notifier) {
 	lc.Append(fx.StartHook(ix.StartScanning))
 }

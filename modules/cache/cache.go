@@ -6,7 +6,6 @@
 package cache
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,10 +19,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
-	"github.com/musicfs/musicfs/internal/supervise"
 	"github.com/musicfs/musicfs/modules/config"
-	"github.com/musicfs/musicfs/modules/origins"
-	"github.com/musicfs/musicfs/modules/tree"
 )
 
 // Params are the cache module's dependencies.
@@ -31,24 +27,18 @@ type Params struct {
 	fx.In
 
 	Config     Config
-	Store      Store
-	Tree       *tree.Tree
-	Origins    origins.Set
 	Logger     *zap.Logger
-	Lifecycle  fx.Lifecycle `optional:"true"` // nil without fx: call Start/Stop
 	Registerer prometheus.Registerer
 	Options    Options `optional:"true"`
 }
 
 // Cache is the store's Space: every block write asks it for room first.
+// It holds no reference to the store, which hands itself over on each call.
 type Cache struct {
-	cfg     Config
-	opt     Options
-	store   Store
-	tree    *tree.Tree
-	origins origins.Set
-	log     *zap.Logger
-	pins    *pinMatcher
+	cfg  Config
+	opt  Options
+	log  *zap.Logger
+	pins *pinMatcher
 
 	pinned atomic.Pointer[pinSet]    // nil until resolved
 	status atomic.Pointer[PinStatus] // nil until the first pin pass
@@ -73,13 +63,11 @@ type Cache struct {
 
 	evictions, evictedBytes prometheus.Counter
 	pinnedBytes, maxBytes   prometheus.Gauge
-
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
 }
 
-// New validates the configuration, registers the metrics and installs the
-// cache as the store's Space. It does no I/O.
+// New validates the configuration and registers the metrics. It does no
+// I/O. The store is handed the Cache as its Space; the Worker does the
+// background work.
 func New(p Params) (*Cache, error) {
 	if err := p.Config.Validate(); err != nil {
 		return nil, err
@@ -91,9 +79,6 @@ func New(p Params) (*Cache, error) {
 	c := &Cache{
 		cfg:      p.Config,
 		opt:      p.Options.withDefaults(),
-		store:    p.Store,
-		tree:     p.Tree,
-		origins:  p.Origins,
 		log:      p.Logger,
 		pins:     pins,
 		removing: map[string]bool{},
@@ -124,51 +109,15 @@ func New(p Params) (*Cache, error) {
 			}
 		}
 	}
-	p.Store.SetSpace(c)
-	if p.Lifecycle != nil {
-		p.Lifecycle.Append(fx.StartStopHook(c.Start, c.Stop))
-	}
 	return c, nil
-}
-
-// Start resolves the pins against the current tree and starts the
-// background limit check and the pin worker.
-func (c *Cache) Start(context.Context) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	c.cancel = cancel
-	c.wg.Go(func() { supervise.Loop(c.log, "limit check", ctx.Done(), func() { c.checkLoop(ctx) }) })
-	if c.pins != nil && c.tree != nil {
-		w := c.newPinWorker()
-		// Resolved before Start returns, so that MakeRoom spares the pins
-		// from the first write on.
-		supervise.Protect(c.log, "pin resolution", func() { w.refresh() })
-		c.wg.Go(func() { supervise.Loop(c.log, "pin worker", ctx.Done(), func() { w.run(ctx) }) })
-	}
-	return nil
-}
-
-// Stop cancels the background work and waits for it (or for ctx).
-func (c *Cache) Stop(ctx context.Context) error {
-	if c.cancel == nil {
-		return nil
-	}
-	c.cancel()
-	done := make(chan struct{})
-	go func() { c.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("stop cache workers: %w", ctx.Err())
-	}
 }
 
 // MakeRoom evicts least recently used entries, never pinned or in-use ones,
 // until need more bytes fit under max_size with min_free left on the
 // filesystem. It returns an error wrapping ErrNoSpace if that is
 // impossible; then nothing was evicted for it.
-func (c *Cache) MakeRoom(need int64) error {
-	if err := c.makeRoom(need, false); err != nil {
+func (c *Cache) MakeRoom(inv Inventory, need int64) error {
+	if err := c.makeRoom(inv, need, false); err != nil {
 		return err
 	}
 	if need > 0 {
@@ -192,10 +141,10 @@ func (c *Cache) MakeRoom(need int64) error {
 // Room granted but not yet written is invisible to the listing, so
 // concurrent grants may overshoot max_size by a block each; the check
 // after writes trims that.
-func (c *Cache) makeRoom(need int64, partial bool) error {
+func (c *Cache) makeRoom(inv Inventory, need int64, partial bool) error {
 	now := time.Now()
 	disk, diskOK := c.disk()
-	storeUsage := c.store.Usage()
+	storeUsage := inv.Usage()
 	fast := c.shortfall(storeUsage, disk, diskOK, need)
 	if fast <= 0 {
 		return nil // the common case, without a listing
@@ -211,7 +160,7 @@ func (c *Cache) makeRoom(need int64, partial bool) error {
 	}
 	var short int64
 	for range 3 { // again only if a victim could not be removed
-		entries, ep := c.list()
+		entries, ep := c.list(inv)
 		disk, diskOK = c.disk()
 		pinned := c.pinned.Load()
 
@@ -241,7 +190,7 @@ func (c *Cache) makeRoom(need int64, partial bool) error {
 			return nil
 		case err != nil:
 			return err
-		case c.evict(victims) == got:
+		case c.evict(inv, victims) == got:
 			if got < short {
 				return fmt.Errorf("%w: %d more bytes needed, %d evicted (the rest is pinned or in use)", ErrNoSpace, short, got)
 			}
@@ -252,109 +201,11 @@ func (c *Cache) makeRoom(need int64, partial bool) error {
 	return fmt.Errorf("%w: %d more bytes needed; entries could not be removed", ErrNoSpace, short)
 }
 
-// reclaimRun is a Reclaim call that is evicting. Guarded by Cache.mu.
-type reclaimRun struct {
-	spare   int64 // chosen for eviction beyond what the run needs, unclaimed
-	claimed int64 // claimed by calls that wait for this run instead of evicting
-	done    chan struct{}
-	err     error // set before done is closed
-}
-
-// Reclaim evicts at least need bytes of least recently used entries, never
-// pinned or in-use ones, whatever the accounting says (and more if
-// max_size or min_free ask for more). The store calls it after a write
-// failed because the filesystem is full (ENOSPC), which MakeRoom, trusting
-// the accounting, cannot see: with min_free off, or when other programs
-// filled the disk since. Calls made while another's evictions are in
-// flight take their surplus instead of each evicting an entry. It returns
-// an error wrapping ErrNoSpace if the room cannot be made; then nothing was
-// evicted for it.
-func (c *Cache) Reclaim(need int64) error {
-	if need <= 0 {
-		return nil
-	}
-	now := time.Now()
-	storeUsage := c.store.Usage()
-	disk, diskOK := c.disk()
-	demand := max(need, c.shortfall(storeUsage, disk, diskOK, need))
-	pins := c.pinned.Load()
-
-	c.mu.Lock()
-	for _, r := range c.reclaims {
-		if r.spare >= need {
-			r.spare -= need
-			r.claimed += need
-			c.mu.Unlock()
-			<-r.done
-			return r.err
-		}
-	}
-	if err := c.noReclaim.recall(now, c.epoch, pins, storeUsage, demand, c.opt.NoSpaceRetry); err != nil {
-		c.mu.Unlock()
-		return err
-	}
-	r := &reclaimRun{done: make(chan struct{})}
-	c.reclaims = append(c.reclaims, r)
-	c.mu.Unlock()
-	defer func() { // even if Remove panics: waiting calls must not hang
-		c.mu.Lock()
-		c.reclaims = slices.DeleteFunc(c.reclaims, func(x *reclaimRun) bool { return x == r })
-		c.mu.Unlock()
-		close(r.done)
-	}()
-	r.err = c.reclaim(r, need, now, storeUsage, demand)
-	return r.err
-}
-
-func (c *Cache) reclaim(r *reclaimRun, need int64, now time.Time, storeUsage, demand int64) error {
-	var freed, short int64
-	for range 3 { // again only if a victim could not be removed
-		entries, ep := c.list()
-		disk, diskOK := c.disk()
-		pinned := c.pinned.Load()
-
-		c.mu.Lock()
-		usage, freeing := c.sum(entries, ep)
-		disk.Avail += freeing
-		want := need + r.claimed
-		// Others' removals in flight do not count here: the disk was full
-		// with them counted.
-		short = max(want-freed, c.shortfall(usage-freeing, disk, diskOK, want))
-		victims, got := c.pick(entries, ep, pinned, short)
-		if got < short {
-			err := fmt.Errorf("%w: %d bytes to reclaim, %d evictable (the rest is pinned or in use)", ErrNoSpace, short, got)
-			if r.claimed == 0 { // else it answered a larger question
-				c.noReclaim = verdict{at: now, epoch: ep, pins: pinned, usage: storeUsage, demand: demand, err: err}
-			}
-			c.endRead(ep)
-			c.mu.Unlock()
-			return err
-		}
-		for _, v := range victims {
-			c.removing[v.ID] = true
-		}
-		r.spare = got - short
-		c.endRead(ep)
-		c.mu.Unlock()
-
-		gone := c.evict(victims)
-		freed += gone
-		if gone == got {
-			return nil
-		}
-		// A victim could not be removed (a reader opened it): look again.
-		c.mu.Lock()
-		r.spare = 0
-		c.mu.Unlock()
-	}
-	return fmt.Errorf("%w: %d bytes to reclaim; entries could not be removed", ErrNoSpace, short)
-}
-
 // list returns the entries, least recently used first, and the epoch the
 // listing began at, which the caller ends with endRead.
-func (c *Cache) list() ([]Entry, uint64) {
+func (c *Cache) list(inv Inventory) ([]Entry, uint64) {
 	ep := c.beginRead()
-	entries := c.store.Entries()
+	entries := inv.Entries()
 	slices.SortFunc(entries, func(a, b Entry) int {
 		if d := a.LastAccess.Compare(b.LastAccess); d != 0 {
 			return d
@@ -480,16 +331,16 @@ func (c *Cache) disk() (Disk, bool) {
 
 // evict removes the victims, outside the lock, and returns the sum of the
 // listed sizes of those that went.
-func (c *Cache) evict(victims []Entry) (gone int64) {
+func (c *Cache) evict(inv Inventory, victims []Entry) (gone int64) {
 	for _, v := range victims {
-		if c.remove(v) {
+		if c.remove(inv, v) {
 			gone += v.Bytes
 		}
 	}
 	return gone
 }
 
-func (c *Cache) remove(v Entry) (ok bool) {
+func (c *Cache) remove(inv Inventory, v Entry) (ok bool) {
 	defer func() { // even if Remove panics: the bookkeeping must not leak
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -499,7 +350,7 @@ func (c *Cache) remove(v Entry) (ok bool) {
 			c.gone[v.ID] = c.epoch
 		}
 	}()
-	freed, err := c.store.Remove(v.ID)
+	freed, err := inv.Remove(v.ID)
 	switch {
 	case errors.Is(err, ErrInUse):
 		return false // a reader opened it meanwhile: it stays
@@ -516,44 +367,4 @@ func (c *Cache) remove(v Entry) (ok bool) {
 	c.evictedBytes.Add(float64(freed))
 	c.log.Debug("evicted", zap.String("entry", v.ID), zap.Int64("bytes", freed), zap.Time("last_access", v.LastAccess))
 	return true
-}
-
-// checkLoop enforces the limits when nothing asks: periodically, because
-// other programs may fill the filesystem, and shortly after granted writes,
-// because concurrent grants can overshoot max_size by a block each.
-func (c *Cache) checkLoop(ctx context.Context) {
-	tick := time.NewTicker(c.opt.CheckInterval)
-	defer tick.Stop()
-	for {
-		c.enforce()
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		case <-c.kick:
-			t := time.NewTimer(c.opt.TrimDelay) // let the granted writes land
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			select { // kicks during the delay are covered by this check
-			case <-c.kick:
-			default:
-			}
-		}
-	}
-}
-
-func (c *Cache) enforce() {
-	if err := c.makeRoom(0, true); err != nil {
-		if !c.overLimit.Swap(true) {
-			c.log.Warn("cache over its limits", zap.Error(err))
-		}
-		return
-	}
-	if c.overLimit.Swap(false) {
-		c.log.Info("cache back within its limits")
-	}
 }

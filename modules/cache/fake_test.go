@@ -26,7 +26,7 @@ type fakeStore struct {
 	mu      sync.Mutex
 	entries map[string]*fakeEntry
 	tick    int64 // logical clock for LastAccess
-	space   cache.Space
+	space   cas.Space
 	removed []string // in order
 	usage   int64
 	high    int64 // highest usage seen after a write
@@ -121,7 +121,7 @@ func (f *fakeStore) Usage() int64 {
 	return f.usage
 }
 
-func (f *fakeStore) SetSpace(sp cache.Space) {
+func (f *fakeStore) SetSpace(sp cas.Space) {
 	f.mu.Lock()
 	f.space = sp
 	f.mu.Unlock()
@@ -187,25 +187,20 @@ func (f *fakeStore) Fetch(ctx context.Context, k cache.Key, open cas.Opener, off
 			return fmt.Errorf("read %s: %w", k.RelPath, err)
 		}
 		if f.capacity == 0 {
-			if err := space.MakeRoom(blen); err != nil {
+			if err := space.MakeRoom(f, blen); err != nil {
 				return err
 			}
 			f.write(e, b, blen)
 			continue
 		}
 		// As the real store does: room, write; if either fails, reclaim
-		// (or, from a Space that cannot, room again) and retry once; then
-		// serve the block uncached.
-		err := space.MakeRoom(blen)
+		// and retry once; then serve the block uncached.
+		err := space.MakeRoom(f, blen)
 		if err == nil {
 			err = f.write(e, b, blen)
 		}
 		if err != nil {
-			if r, ok := space.(interface{ Reclaim(int64) error }); ok {
-				err = r.Reclaim(blen)
-			} else {
-				err = space.MakeRoom(blen)
-			}
+			err = space.Reclaim(f, blen)
 			if err == nil {
 				err = f.write(e, b, blen)
 			}

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/musicfs/musicfs/modules/cache"
+	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/index"
 	"github.com/musicfs/musicfs/modules/tree"
 )
@@ -44,9 +45,27 @@ func startTree(t *testing.T, src index.Source) *tree.Tree {
 	return tr
 }
 
-// newCache builds a Cache without fx; the caller starts it if it needs the
-// background work.
-func newCache(t *testing.T, cfg cache.Config, st cache.Store, tr *tree.Tree, set fakeSet, opt cache.Options) (*cache.Cache, *prometheus.Registry) {
+// testCache is a Cache over a fake store, which it is asked about as the
+// store would ask.
+type testCache struct {
+	*cache.Cache
+	st  cache.Store
+	tr  *tree.Tree
+	set fakeSet
+}
+
+func (c *testCache) MakeRoom(need int64) error { return c.Cache.MakeRoom(c.st, need) }
+func (c *testCache) Reclaim(need int64) error  { return c.Cache.Reclaim(c.st, need) }
+
+// spacedStore is a fake store that asks a Space before its writes.
+type spacedStore interface {
+	cache.Store
+	SetSpace(cas.Space)
+}
+
+// newCache builds a Cache without fx, as st's Space; the caller starts its
+// Worker if it needs the background work.
+func newCache(t *testing.T, cfg cache.Config, st spacedStore, tr *tree.Tree, set fakeSet, opt cache.Options) (*testCache, *prometheus.Registry) {
 	t.Helper()
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()
@@ -55,24 +74,26 @@ func newCache(t *testing.T, cfg cache.Config, st cache.Store, tr *tree.Tree, set
 		opt.Statfs = roomyDisk
 	}
 	reg := prometheus.NewRegistry()
-	c, err := cache.New(cache.Params{Config: cfg, Store: st, Tree: tr, Origins: set, Logger: zaptest.NewLogger(t),
-		Registerer: reg, Options: opt})
+	c, err := cache.New(cache.Params{Config: cfg, Logger: zaptest.NewLogger(t), Registerer: reg, Options: opt})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, reg
+	st.SetSpace(c)
+	return &testCache{Cache: c, st: st, tr: tr, set: set}, reg
 }
 
 // roomyDisk is a filesystem that never gets near min_free.
 func roomyDisk(string) (cache.Disk, error) { return cache.Disk{Total: 1 << 50, Avail: 1 << 49}, nil }
 
-func startCache(t *testing.T, c *cache.Cache) {
+// startCache starts c's Worker, stopped in cleanup.
+func startCache(t *testing.T, c *testCache) {
 	t.Helper()
-	if err := c.Start(context.Background()); err != nil {
+	w := cache.NewWorker(cache.WorkerParams{Cache: c.Cache, Store: c.st, Tree: c.tr, Origins: c.set})
+	if err := w.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := c.Stop(context.Background()); err != nil {
+		if err := w.Stop(context.Background()); err != nil {
 			t.Error(err)
 		}
 	})

@@ -55,6 +55,8 @@ func startModule(t *testing.T, cfg cache.Config, src *indextest.Source, origin *
 			func() *zap.Logger { return logger },
 			func() prometheus.Registerer { return h.reg },
 		),
+		// What the app does for the real store: the cache is its Space.
+		fx.Invoke(func(c *cache.Cache) { h.store.SetSpace(c) }),
 		fx.Populate(&h.cache),
 	)
 	h.app.RequireStart()

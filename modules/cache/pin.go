@@ -161,6 +161,7 @@ func (ps *pinSet) has(e Entry) bool {
 // its goroutine (and to Start, before the goroutine exists).
 type pinWorker struct {
 	c         *Cache
+	w         *Worker
 	snap      *tree.Snapshot // the snapshot the pins were resolved against
 	set       *pinSet
 	retry     map[keyID]*backoff
@@ -177,8 +178,8 @@ type backoff struct {
 // progressEvery is how often progress is logged during a long pass.
 const progressEvery = 10 * time.Second
 
-func (c *Cache) newPinWorker() *pinWorker {
-	return &pinWorker{c: c, retry: map[keyID]*backoff{}}
+func (w *Worker) newPinWorker() *pinWorker {
+	return &pinWorker{c: w.c, w: w, retry: map[keyID]*backoff{}}
 }
 
 // refresh re-resolves the pins if the tree has changed and reports whether
@@ -188,7 +189,7 @@ func (c *Cache) newPinWorker() *pinWorker {
 // layer's kernel-cache invalidation relies on receiving every signal. A
 // pointer comparison every TreePoll costs nothing.
 func (w *pinWorker) refresh() bool {
-	cur := w.c.tree.Current()
+	cur := w.w.tree.Current()
 	if cur == nil || cur == w.snap {
 		return false
 	}
@@ -233,7 +234,7 @@ func (w *pinWorker) run(ctx context.Context) {
 			case <-timer.C:
 				break wait
 			case <-poll.C:
-				if cur := w.c.tree.Current(); cur != nil && cur != w.snap {
+				if cur := w.w.tree.Current(); cur != nil && cur != w.snap {
 					timer.Stop()
 					break wait
 				}
@@ -257,7 +258,7 @@ func (w *pinWorker) pass(ctx context.Context) time.Duration {
 	}
 	var work []todo
 	for _, k := range w.set.keys {
-		present, complete := c.store.Cached(k)
+		present, complete := w.w.store.Cached(k)
 		st.Tracks++
 		st.Bytes += k.Size
 		st.BytesCached += present
@@ -283,7 +284,7 @@ func (w *pinWorker) pass(ctx context.Context) time.Duration {
 
 	next := c.opt.PinRecheck
 	for _, t := range work {
-		if ctx.Err() != nil || c.tree.Current() != w.snap {
+		if ctx.Err() != nil || w.w.tree.Current() != w.snap {
 			return 0
 		}
 		id := idOf(t.k)
@@ -292,11 +293,11 @@ func (w *pinWorker) pass(ctx context.Context) time.Duration {
 			next = min(next, b.at.Sub(now))
 			continue
 		}
-		if o, ok := c.origins.Get(t.k.Origin); ok && !o.Online() {
+		if o, ok := w.w.origins.Get(t.k.Origin); ok && !o.Online() {
 			next = min(next, c.opt.PinRetry) // the origins module logs its health
 			continue
 		}
-		if err := c.fetchPinned(ctx, t.k); err != nil {
+		if err := w.w.fetchPinned(ctx, t.k); err != nil {
 			if ctx.Err() != nil {
 				return 0
 			}
@@ -314,7 +315,7 @@ func (w *pinWorker) pass(ctx context.Context) time.Duration {
 			continue
 		}
 		delete(w.retry, id)
-		present, _ := c.store.Cached(t.k)
+		present, _ := w.w.store.Cached(t.k)
 		st.TracksCached++
 		st.BytesCached += present - t.present
 		c.setStatus(st)
@@ -341,21 +342,21 @@ func (w *pinWorker) logProgress(st PinStatus, force bool) {
 }
 
 // fetchPinned makes the whole track present in the store.
-func (c *Cache) fetchPinned(ctx context.Context, k Key) error {
-	if err := c.store.Fetch(ctx, k, c.opener(k), 0, k.Size); err != nil {
+func (w *Worker) fetchPinned(ctx context.Context, k Key) error {
+	if err := w.store.Fetch(ctx, k, w.opener(k), 0, k.Size); err != nil {
 		return err
 	}
 	// A store that cannot keep the bytes may still serve them: then the
 	// track is not cached, and the fetch is retried like a failure.
-	if present, complete := c.store.Cached(k); !complete {
+	if present, complete := w.store.Cached(k); !complete {
 		return fmt.Errorf("fetched, but %d of %d bytes are cached", present, k.Size)
 	}
 	return nil
 }
 
 // opener opens k in its origin.
-func (c *Cache) opener(k Key) cas.Opener {
+func (w *Worker) opener(k Key) cas.Opener {
 	return func(ctx context.Context) (origins.File, error) {
-		return origins.OpenIn(ctx, c.origins, k.Origin, k.RelPath)
+		return origins.OpenIn(ctx, w.origins, k.Origin, k.RelPath)
 	}
 }

@@ -15,12 +15,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/musicfs/musicfs/modules/cache"
-	"github.com/musicfs/musicfs/modules/cas"
 	"github.com/musicfs/musicfs/modules/config"
 )
-
-// The store type-asserts its Space on this after a failed write.
-var _ cas.Reclaimer = (*cache.Cache)(nil)
 
 // A full filesystem with min_free off: the accounting sees room (max_size
 // is far away), the writes fail with ENOSPC, and only Reclaim, which
@@ -240,12 +236,12 @@ func TestVanishedVictimIsNotAWarning(t *testing.T) {
 	}
 	core, logs := observer.New(zapcore.DebugLevel)
 	reg := prometheus.NewRegistry()
-	c, err := cache.New(cache.Params{Config: cache.Config{Dir: t.TempDir(), MaxSize: 100}, Store: st, Logger: zap.New(core),
+	c, err := cache.New(cache.Params{Config: cache.Config{Dir: t.TempDir(), MaxSize: 100}, Logger: zap.New(core),
 		Registerer: reg, Options: cache.Options{Statfs: roomyDisk}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.MakeRoom(20); err != nil {
+	if err := c.MakeRoom(st, 20); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := st.removedIDs(), []string{"old"}; !slices.Equal(got, want) {

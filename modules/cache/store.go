@@ -12,27 +12,22 @@ type (
 	Key = cas.Key
 	// Entry is one unit the store can remove: a blob or a partial fill.
 	Entry = cas.Entry
-	// Space is consulted by the store before every block write.
-	Space = cas.Space
+	// Inventory is what the store shows of itself: its entries, their
+	// usage (Entries' Bytes summed without a listing; MakeRoom's fast
+	// check, while its decisions to evict sum a listing) and removal, which
+	// returns the allocated bytes freed or an error wrapping ErrInUse if a
+	// reader opened the entry meanwhile.
+	Inventory = cas.Inventory
 )
 
-// Store is the part of the content-addressed store the cache drives.
+// Store is the part of the content-addressed store the Worker drives.
 type Store interface {
-	Entries() []Entry
-	// Remove drops an entry and returns the allocated bytes it freed, or an
-	// error wrapping ErrInUse if a reader opened it meanwhile.
-	Remove(id string) (freed int64, err error)
-	// Usage is the allocated size of the entries, the sum of Entries'
-	// Bytes kept without listing them. MakeRoom uses it as a fast check;
-	// its decisions to evict sum a listing instead.
-	Usage() int64
+	Inventory
 	// Fetch makes bytes [off, off+n) of the track present.
 	Fetch(ctx context.Context, k Key, open cas.Opener, off, n int64) error
 	// Cached reports how many bytes of the track are present and whether
 	// it is complete.
 	Cached(k Key) (present int64, complete bool)
-	// SetSpace installs the guard consulted before every block write.
-	SetSpace(sp Space)
 }
 
 var (
@@ -43,7 +38,10 @@ var (
 	ErrNoSpace = cas.ErrNoSpace
 )
 
-var _ Store = (*cas.Store)(nil)
+var (
+	_ Store     = (*cas.Store)(nil)
+	_ cas.Space = (*Cache)(nil)
+)
 
 // keyID is Key made comparable: time.Time's == also compares the location
 // and the monotonic reading.

@@ -164,8 +164,20 @@ func startStore(t *testing.T, cfg cas.Config) (*cas.Store, *prometheus.Registry)
 
 func startStoreLogged(t *testing.T, cfg cas.Config, log *zap.Logger) (*cas.Store, *prometheus.Registry) {
 	t.Helper()
+	return startStoreParams(t, cas.Params{Config: cfg, Logger: log})
+}
+
+// startStoreWith starts a store whose limits sp keeps.
+func startStoreWith(t *testing.T, cfg cas.Config, sp cas.Space) (*cas.Store, *prometheus.Registry) {
+	t.Helper()
+	return startStoreParams(t, cas.Params{Config: cfg, Logger: zaptest.NewLogger(t), Space: sp})
+}
+
+func startStoreParams(t *testing.T, p cas.Params) (*cas.Store, *prometheus.Registry) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
-	s, err := cas.New(cas.Params{Config: cfg, Logger: log, Registerer: reg})
+	p.Registerer = reg
+	s, err := cas.New(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,17 +21,18 @@ type space struct {
 	calls atomic.Int64
 }
 
-func (sp *space) MakeRoom(need int64) error {
+func (sp *space) MakeRoom(_ cas.Inventory, need int64) error {
 	if n := sp.calls.Add(1); sp.fail < 0 || n <= sp.fail {
 		return fmt.Errorf("need %d: %w", need, cas.ErrNoSpace)
 	}
 	return nil
 }
 
+func (sp *space) Reclaim(inv cas.Inventory, need int64) error { return sp.MakeRoom(inv, need) }
+
 func TestNoRoomServesUncached(t *testing.T) {
-	s, reg := startStore(t, testConfig(t))
 	sp := &space{fail: -1}
-	s.SetSpace(sp)
+	s, reg := startStoreWith(t, testConfig(t), sp)
 	data := content(30, 6*bs+3)
 	o := newOrigin(data)
 	k := keyOf("nas", "nospace", data)
@@ -51,8 +52,7 @@ func TestNoRoomServesUncached(t *testing.T) {
 }
 
 func TestRoomMadeOnRetryIsUsed(t *testing.T) {
-	s, _ := startStore(t, testConfig(t))
-	s.SetSpace(&space{fail: 1})
+	s, _ := startStoreWith(t, testConfig(t), &space{fail: 1})
 	data := content(31, 2*bs)
 	k := keyOf("nas", "retry", data)
 	mustReadAll(t, open(t, s, k, newOrigin(data)), data)
@@ -137,21 +137,22 @@ type reclaimer struct {
 	free     func()
 }
 
-func (r *reclaimer) Reclaim(need int64) error {
+func (r *reclaimer) Reclaim(_ cas.Inventory, need int64) error {
 	r.reclaims.Add(1)
 	r.free()
 	return nil
 }
 
 // A write that fails with ENOSPC although the Space saw room (min_free 0,
-// other programs filling the disk) asks a Reclaimer to evict, and retries.
+// other programs filling the disk) asks the Space to reclaim, and retries.
 func TestENOSPCAsksTheSpaceToReclaim(t *testing.T) {
 	dir := tmpfs(t, "4m")
 	cfg := testConfig(t)
 	cfg.Dir = filepath.Join(dir, "cache")
-	s, reg := startStore(t, cfg)
-	// Another program fills the disk to the last byte.
 	ballast := filepath.Join(dir, "ballast")
+	r := &reclaimer{free: func() { os.Remove(ballast) }}
+	s, reg := startStoreWith(t, cfg, r)
+	// Another program fills the disk to the last byte.
 	f, err := os.Create(ballast)
 	if err != nil {
 		t.Fatal(err)
@@ -163,8 +164,6 @@ func TestENOSPCAsksTheSpaceToReclaim(t *testing.T) {
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("fill the tmpfs: %v", err)
 	}
-	r := &reclaimer{free: func() { os.Remove(ballast) }}
-	s.SetSpace(r)
 	data := content(32, 2*bs)
 	k := keyOf("nas", "reclaim", data)
 	mustReadAll(t, open(t, s, k, newOrigin(data)), data)

@@ -41,21 +41,34 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// Params are the dependencies of New. Lifecycle and Registerer may be nil
-// when the store is used without fx.
+// Params are the dependencies of New. Registerer may be nil when the store
+// is used without fx; without a Space the store has no limits.
 type Params struct {
 	fx.In
 
 	Config     Config
 	Logger     *zap.Logger
-	Lifecycle  fx.Lifecycle
 	Registerer prometheus.Registerer
+	Space      Space `optional:"true"`
 }
 
-// Space is consulted before every block write. The cache module implements
-// it (LRU eviction, max_size, min_free); it may call Store.Remove.
+// Space keeps the store within its limits; the cache module implements it
+// (LRU eviction, max_size, min_free). The store hands it itself on every
+// call, so that the Space needs no reference to the store that holds it.
 type Space interface {
-	MakeRoom(need int64) error
+	// MakeRoom is asked before every block write for need more bytes.
+	MakeRoom(inv Inventory, need int64) error
+	// Reclaim is asked after a write failed for want of disk space although
+	// room was made (other programs fill the disk too, and min_free may be
+	// 0): it evicts whatever its accounting says, up to need bytes.
+	Reclaim(inv Inventory, need int64) error
+}
+
+// Inventory is what a Space sees of the store.
+type Inventory interface {
+	Entries() []Entry
+	Remove(id string) (freed int64, err error)
+	Usage() int64
 }
 
 // Entry is one removable unit of the store: a blob or a fill file.
@@ -73,7 +86,7 @@ type Store struct {
 	cfg   Config
 	log   *zap.Logger
 	m     *metrics
-	space atomic.Pointer[spaceBox]
+	space Space // nil: no limits
 
 	flights   flightGroup        // block fetches, by fill id and block
 	probation probation          // chunks read once, by probes (see probe)
@@ -106,8 +119,6 @@ type Store struct {
 	sems      map[string]*semaphore.Weighted // per origin
 	flushedAt int64                          // unix ns of the last access-time flush
 }
-
-type spaceBox struct{ Space }
 
 // track is one Key's state: a blob or a fill, never both.
 type track struct {
@@ -181,6 +192,7 @@ func New(p Params) (*Store, error) {
 	s := &Store{
 		cfg:       cfg,
 		log:       p.Logger,
+		space:     p.Space,
 		tracks:    map[string]*track{},
 		paths:     map[string]map[*track]struct{}{},
 		fills:     map[string]*track{},
@@ -200,47 +212,22 @@ func New(p Params) (*Store, error) {
 	}
 	s.m = m
 	s.q.wake = make(chan struct{}, 1)
-	if p.Lifecycle != nil {
-		p.Lifecycle.Append(fx.StartStopHook(s.Start, s.Stop))
-	}
 	return s, nil
 }
 
-// SetSpace installs the guard consulted before every block write. The cache
-// module calls it at construction (a constructor dependency would be a cycle).
-func (s *Store) SetSpace(sp Space) {
-	if sp == nil {
-		s.space.Store(nil)
-		return
-	}
-	s.space.Store(&spaceBox{sp})
-}
-
 func (s *Store) makeRoom(need int64) error {
-	if b := s.space.Load(); b != nil {
-		return b.MakeRoom(need)
-	}
-	return nil
-}
-
-// Reclaimer is a Space that can also evict whatever its accounting says,
-// for a write that failed because the filesystem is full (other programs
-// fill it too, and min_free may be 0).
-type Reclaimer interface {
-	Reclaim(need int64) error
-}
-
-// reclaim asks the Space to free need bytes after a failed write; one that
-// cannot reclaim is asked for room again.
-func (s *Store) reclaim(need int64) error {
-	b := s.space.Load()
-	if b == nil {
+	if s.space == nil {
 		return nil
 	}
-	if r, ok := b.Space.(Reclaimer); ok {
-		return r.Reclaim(need)
+	return s.space.MakeRoom(s, need)
+}
+
+// reclaim asks the Space to free need bytes after a failed write.
+func (s *Store) reclaim(need int64) error {
+	if s.space == nil {
+		return nil
 	}
-	return b.MakeRoom(need)
+	return s.space.Reclaim(s, need)
 }
 
 // Usage returns the allocated bytes of all blobs and fill files.

@@ -16,9 +16,21 @@ import (
 // Module mounts the filesystem on start and unmounts it on stop.
 var Module = fx.Module("fusefs",
 	fx.Decorate(func(l *zap.Logger) *zap.Logger { return l.Named("fusefs") }),
-	fx.Provide(New),
-	fx.Invoke(func(lc fx.Lifecycle, f *FS) { lc.Append(fx.StartStopHook(f.Start, f.Stop)) }),
+	fx.Provide(provide),
+	fx.Invoke(func(*FS) {}),
 )
+
+// provide builds the FS and appends its hooks as it is built, after its
+// dependencies' (the janitor, the tree, the store): it mounts after they
+// started and unmounts before they stop.
+func provide(p Params, lc fx.Lifecycle) (*FS, error) {
+	f, err := New(p)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StartStopHook(f.Start, f.Stop))
+	return f, nil
+}
 
 // Params are the dependencies of New.
 type Params struct {

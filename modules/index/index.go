@@ -22,7 +22,6 @@ type Params struct {
 	Config     Config `optional:"true"`
 	Origins    origins.Set
 	Logger     *zap.Logger
-	Lifecycle  fx.Lifecycle
 	Registerer prometheus.Registerer
 	// Mounted replaces the mount point check (mountinfo.Mounted) in tests.
 	Mounted MountChecker `optional:"true"`
@@ -93,8 +92,8 @@ type Index struct {
 
 var _ Source = (*Index)(nil)
 
-// New builds an empty index; it does no I/O. Lifecycle and Registerer may be
-// nil when the index is used without fx.
+// New builds an empty index; it does no I/O. Registerer may be nil when the
+// index is used without fx.
 func New(p Params) (*Index, error) {
 	if err := p.Config.Validate(); err != nil {
 		return nil, err
@@ -125,9 +124,6 @@ func New(p Params) (*Index, error) {
 		ix.mounted = defaultMountChecker
 	}
 	ix.counts.Store(&Stats{})
-	if p.Lifecycle != nil {
-		p.Lifecycle.Append(fx.StartStopHook(ix.Start, ix.Stop))
-	}
 	return ix, nil
 }
 

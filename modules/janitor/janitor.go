@@ -32,9 +32,8 @@ const maxLinks = 40
 type Params struct {
 	fx.In
 
-	Config    Config
-	Logger    *zap.Logger
-	Lifecycle fx.Lifecycle
+	Config Config
+	Logger *zap.Logger
 }
 
 // Janitor owns the mountpoint until the filesystem is mounted on it.
@@ -43,8 +42,7 @@ type Janitor struct {
 	log *zap.Logger
 }
 
-// New validates the config; it does no I/O. Lifecycle may be nil when the
-// caller runs Prepare itself.
+// New validates the config; it does no I/O. Prepare does the work.
 func New(p Params) (*Janitor, error) {
 	if p.Logger == nil {
 		return nil, errors.New("janitor: Logger is required")
@@ -56,11 +54,7 @@ func New(p Params) (*Janitor, error) {
 	if cfg.StatTimeout == 0 {
 		cfg.StatTimeout = DefaultStatTimeout
 	}
-	j := &Janitor{cfg: cfg, log: p.Logger}
-	if p.Lifecycle != nil {
-		p.Lifecycle.Append(fx.StartHook(j.Prepare))
-	}
-	return j, nil
+	return &Janitor{cfg: cfg, log: p.Logger}, nil
 }
 
 // Prepare makes the mountpoint ready to mount on: it removes dead FUSE

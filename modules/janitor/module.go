@@ -8,9 +8,21 @@ import (
 	"go.uber.org/zap"
 )
 
-// Module provides the *Janitor and makes sure it runs at start.
+// Module provides the *Janitor and makes sure it runs at start; fusefs
+// takes it as a dependency, so it runs before the mount.
 var Module = fx.Module("janitor",
-	fx.Provide(New),
+	fx.Provide(provide),
 	fx.Invoke(func(*Janitor) {}),
 	fx.Decorate(func(l *zap.Logger) *zap.Logger { return l.Named("janitor") }),
 )
+
+// provide builds the Janitor and appends its hook as it is built, after its
+// dependencies'. It has nothing to stop.
+func provide(p Params, lc fx.Lifecycle) (*Janitor, error) {
+	j, err := New(p)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StartHook(j.Prepare))
+	return j, nil
+}

@@ -11,11 +11,11 @@ import (
 )
 
 // Module provides the root *zap.Logger (from Config) and installs the crash
-// output for the lifetime of the app. List it first, so that its OnStop
-// (which flushes the logger) runs last.
+// output for the lifetime of the app. Every module takes the logger, so its
+// hooks are appended first: the crash output is installed before anything
+// else starts, and the logger is flushed after everything stopped.
 var Module = fx.Module("logging",
-	fx.Provide(New, NewHooks),
-	fx.Invoke(register),
+	fx.Provide(provide, NewHooks),
 )
 
 // FxLogger routes fx's own events through the logger, at debug level so
@@ -27,7 +27,11 @@ var FxLogger = fx.WithLogger(func(l *zap.Logger, h *Hooks) fxevent.Logger {
 	return hookLogger{Logger: zl, hooks: h}
 })
 
-func register(lc fx.Lifecycle, cfg Config, l *zap.Logger) {
+func provide(cfg Config, lc fx.Lifecycle) (*zap.Logger, error) {
+	l, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
 	c := NewCrashOutput(cfg, l.Named("logging"))
 	lc.Append(fx.StartStopHook(c.Start, func(ctx context.Context) error {
 		err := c.Stop(ctx)
@@ -36,4 +40,5 @@ func register(lc fx.Lifecycle, cfg Config, l *zap.Logger) {
 		}
 		return err
 	}))
+	return l, nil
 }

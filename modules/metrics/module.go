@@ -15,11 +15,15 @@ var Module = fx.Module("metrics",
 		NewRegistry,
 		func(r *prometheus.Registry) prometheus.Registerer { return r },
 		func(r *prometheus.Registry) prometheus.Gatherer { return r },
-		New,
+		provide,
 	),
-	fx.Invoke(register),
+	fx.Invoke(func(*Server) {}),
 )
 
-func register(lc fx.Lifecycle, s *Server) {
+// provide builds the Server and appends its hooks as it is built, after its
+// dependencies': it starts after them and stops before them.
+func provide(p Params, lc fx.Lifecycle) *Server {
+	s := New(p)
 	lc.Append(fx.StartStopHook(s.Start, s.Stop))
+	return s
 }

@@ -9,9 +9,20 @@ import (
 )
 
 // Module provides the *Notifier and makes sure it is built, so it starts once
-// its Prober (the mounted filesystem) has started.
+// its Prober (the mounted filesystem) has started, and stops first.
 var Module = fx.Module("notify",
-	fx.Provide(New),
+	fx.Provide(provide),
 	fx.Invoke(func(*Notifier) {}),
 	fx.Decorate(func(l *zap.Logger) *zap.Logger { return l.Named("notify") }),
 )
+
+// provide builds the Notifier and appends its hooks as it is built, after
+// its dependencies': it starts after them and stops before them.
+func provide(p Params, lc fx.Lifecycle) (*Notifier, error) {
+	n, err := New(p)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StartStopHook(n.Start, n.Stop))
+	return n, nil
+}

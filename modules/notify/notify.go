@@ -32,11 +32,10 @@ type Reporter interface {
 type Params struct {
 	fx.In
 
-	Prober    Prober
-	Reporter  Reporter
-	Logger    *zap.Logger
-	Lifecycle fx.Lifecycle
-	Options   Options `optional:"true"`
+	Prober   Prober
+	Reporter Reporter
+	Logger   *zap.Logger
+	Options  Options `optional:"true"`
 }
 
 // Notifier speaks the sd_notify protocol. Outside systemd (NOTIFY_SOCKET
@@ -51,8 +50,7 @@ type Notifier struct {
 	done   chan struct{}      // closed when the loop goroutine exits
 }
 
-// New builds a Notifier; it does no I/O. Lifecycle may be nil when the caller
-// drives Start and Stop itself.
+// New builds a Notifier; it does no I/O.
 func New(p Params) (*Notifier, error) {
 	if p.Prober == nil || p.Reporter == nil || p.Logger == nil {
 		return nil, errors.New("notify: Prober, Reporter and Logger are required")
@@ -60,16 +58,12 @@ func New(p Params) (*Notifier, error) {
 	if err := p.Options.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Notifier{
+	return &Notifier{
 		prober:   p.Prober,
 		reporter: p.Reporter,
 		log:      p.Logger,
 		opts:     p.Options.withDefaults(),
-	}
-	if p.Lifecycle != nil {
-		p.Lifecycle.Append(fx.StartStopHook(n.Start, n.Stop))
-	}
-	return n, nil
+	}, nil
 }
 
 // Start sends READY=1 with the current status and starts the goroutine that

@@ -14,9 +14,8 @@ import (
 type Params struct {
 	fx.In
 
-	Config    Config
-	Logger    *zap.Logger
-	Lifecycle fx.Lifecycle
+	Config Config
+	Logger *zap.Logger
 }
 
 // Registry is the Set of configured origins. It owns their health checks.
@@ -29,7 +28,6 @@ type Registry struct {
 var _ Set = (*Registry)(nil)
 
 // New validates the configuration and builds the registry; it does no I/O.
-// Lifecycle may be nil when the registry is used without fx.
 func New(p Params) (*Registry, error) {
 	if err := p.Config.withDefaults().Validate(); err != nil {
 		return nil, err
@@ -40,9 +38,6 @@ func New(p Params) (*Registry, error) {
 		r.locals = append(r.locals, l)
 		r.list = append(r.list, l)
 		r.byName[l.Name()] = l
-	}
-	if p.Lifecycle != nil {
-		p.Lifecycle.Append(fx.StartStopHook(r.Start, r.Stop))
 	}
 	return r, nil
 }

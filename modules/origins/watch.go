@@ -48,10 +48,9 @@ const (
 type WatcherParams struct {
 	fx.In
 
-	Config    Config
-	Set       Set
-	Logger    *zap.Logger
-	Lifecycle fx.Lifecycle `optional:"true"`
+	Config Config
+	Set    Set
+	Logger *zap.Logger
 	// Backend replaces inotify; nil means a real fsnotify watcher, opened in
 	// Start. The Watcher closes the backend it used in Stop.
 	Backend Backend `optional:"true"`
@@ -76,8 +75,7 @@ type Watcher struct {
 	stopOnce sync.Once
 }
 
-// NewWatcher builds the watcher; it does no I/O. Lifecycle may be nil when
-// the watcher is used without fx.
+// NewWatcher builds the watcher; it does no I/O.
 func NewWatcher(p WatcherParams) (*Watcher, error) {
 	if err := p.Config.withDefaults().Validate(); err != nil {
 		return nil, err
@@ -98,9 +96,6 @@ func NewWatcher(p WatcherParams) (*Watcher, error) {
 			return nil, fmt.Errorf("watch origin %s: not in the origin set", oc.Name)
 		}
 		w.origins = append(w.origins, newWatched(w, oc, o, p.Config.ReadTimeout))
-	}
-	if p.Lifecycle != nil {
-		p.Lifecycle.Append(fx.StartStopHook(w.Start, w.Stop))
 	}
 	return w, nil
 }

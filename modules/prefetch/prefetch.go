@@ -54,7 +54,6 @@ type Params struct {
 	// exposes files, not tags).
 	Source     index.Source
 	Logger     *zap.Logger
-	Lifecycle  fx.Lifecycle `optional:"true"` // nil when used without fx: call Start/Stop
 	Registerer prometheus.Registerer
 }
 
@@ -152,9 +151,6 @@ func New(p Params) (*Prefetcher, error) {
 				return nil, fmt.Errorf("register prefetch metrics: %w", err)
 			}
 		}
-	}
-	if p.Lifecycle != nil {
-		p.Lifecycle.Append(fx.StartStopHook(pf.Start, pf.Stop))
 	}
 	return pf, nil
 }

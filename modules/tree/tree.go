@@ -32,7 +32,6 @@ type Params struct {
 	Source     index.Source
 	Config     Config
 	Logger     *zap.Logger
-	Lifecycle  fx.Lifecycle `optional:"true"` // nil when used without fx: call Start/Stop
 	Registerer prometheus.Registerer
 	Options    Options `optional:"true"`
 }
@@ -100,9 +99,6 @@ func New(p Params) (*Tree, error) {
 				return nil, fmt.Errorf("register tree metrics: %w", err)
 			}
 		}
-	}
-	if p.Lifecycle != nil {
-		p.Lifecycle.Append(fx.StartStopHook(t.Start, t.Stop))
 	}
 	return t, nil
 }
