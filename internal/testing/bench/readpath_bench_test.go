@@ -55,6 +55,7 @@ func (r readPathResult) comparisons() []comparison {
 type readPathFiles struct {
 	originSets, mountSets [][]string
 	originRand, mountRand []string
+	size                  int64 // of every file
 }
 
 func (f readPathFiles) all() (origin, mount []string) {
@@ -87,29 +88,7 @@ func BenchmarkReadPath(b *testing.B) {
 	b.Logf("wrote %d × %d MiB in %v", n, coldSize>>20, time.Since(start).Round(time.Millisecond))
 
 	d := startDaemon(b, lib)
-	var files readPathFiles
-	var rels, origin []string
-	for i := range n {
-		rel, _ := audiogen.BigTrack(i)
-		rels = append(rels, rel)
-		o, m := filepath.Join(lib, filepath.FromSlash(rel)), d.path("Origins/lib/"+rel)
-		origin = append(origin, o)
-		if s := i / coldFiles; s < coldSets {
-			if i%coldFiles == 0 {
-				files.originSets, files.mountSets = append(files.originSets, nil), append(files.mountSets, nil)
-			}
-			files.originSets[s] = append(files.originSets[s], o)
-			files.mountSets[s] = append(files.mountSets[s], m)
-		} else {
-			files.originRand, files.mountRand = append(files.originRand, o), append(files.mountRand, m)
-		}
-	}
-	d.waitFiles(b, rels, time.Minute)
-	// Dirty pages cannot be dropped: write the library back first.
-	if err := syncFiles(origin); err != nil {
-		b.Fatal(err)
-	}
-
+	files := readPathLib(b, d, n, coldSize)
 	var res readPathResult
 	for b.Loop() {
 		var err error
@@ -133,12 +112,44 @@ func BenchmarkReadPath(b *testing.B) {
 	}
 }
 
+// readPathLib returns the paths of the n files of size bytes that
+// audiogen.WriteBig wrote to d's origin: coldSets sets of coldFiles (or
+// fewer, when n is small), then the rest for random reads. It waits for
+// them on the mount and writes them back to disk.
+func readPathLib(tb testing.TB, d *daemon, n int, size int64) readPathFiles {
+	tb.Helper()
+	files := readPathFiles{size: size}
+	perSet := max(min(coldFiles, (n-randomFiles)/coldSets), 1)
+	var rels, origin []string
+	for i := range n {
+		rel, _ := audiogen.BigTrack(i)
+		rels = append(rels, rel)
+		o, m := filepath.Join(d.lib, filepath.FromSlash(rel)), d.path("Origins/lib/"+rel)
+		origin = append(origin, o)
+		if s := i / perSet; s < coldSets {
+			if i%perSet == 0 {
+				files.originSets, files.mountSets = append(files.originSets, nil), append(files.mountSets, nil)
+			}
+			files.originSets[s] = append(files.originSets[s], o)
+			files.mountSets[s] = append(files.mountSets[s], m)
+		} else {
+			files.originRand, files.mountRand = append(files.originRand, o), append(files.mountRand, m)
+		}
+	}
+	d.waitFiles(tb, rels, time.Minute)
+	// Dirty pages cannot be dropped: write the library back first.
+	if err := syncFiles(origin); err != nil {
+		tb.Fatal(err)
+	}
+	return files
+}
+
 // measureReadPath takes readPathResult's figures; cacheDir is the
 // daemon's cache.dir, watched for the tracks to settle.
 func measureReadPath(tb testing.TB, f readPathFiles, cacheDir string) (readPathResult, error) {
 	var r readPathResult
 	buf := make([]byte, readBufSize)
-	want := int64(len(f.originSets[0])) * coldSize
+	want := int64(len(f.originSets[0])) * f.size
 	// Origin first, then the mount, each set once; its origin files'
 	// pages dropped before each.
 	var ot, mt []time.Duration
@@ -162,7 +173,7 @@ func measureReadPath(tb testing.TB, f readPathFiles, cacheDir string) (readPathR
 	}
 	r.coldOrigin, r.coldMount = mbPerSec(want, median(ot)), mbPerSec(want, median(mt))
 
-	offs := blockOffsets(len(f.originRand), coldSize)
+	offs := blockOffsets(len(f.originRand), f.size)
 	r.randomReads = len(offs)
 	for _, side := range []struct {
 		paths    []string
@@ -179,7 +190,7 @@ func measureReadPath(tb testing.TB, f readPathFiles, cacheDir string) (readPathR
 	}
 
 	origin, mount := f.all()
-	total := int64(len(origin)) * coldSize
+	total := int64(len(origin)) * f.size
 	if err := warmUp(origin, buf); err != nil {
 		return r, err
 	}
