@@ -24,8 +24,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/musicfs/musicfs/app"
+	"github.com/musicfs/musicfs/internal/mount"
 	"github.com/musicfs/musicfs/modules/config"
-	"github.com/musicfs/musicfs/modules/janitor"
 	"github.com/musicfs/musicfs/modules/logging"
 )
 
@@ -155,7 +155,7 @@ func serve(cfg *app.Config, stderr io.Writer) int {
 }
 
 func forceUnmount(log *zap.Logger, mountpoint string) {
-	if err := janitor.Detach(mountpoint); err != nil {
+	if err := mount.Detach(mountpoint); err != nil {
 		log.Error("lazy unmount", zap.String("mountpoint", mountpoint), zap.Error(err))
 	}
 	_ = log.Sync()

@@ -15,8 +15,8 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/musicfs/musicfs/internal/mount"
 	"github.com/musicfs/musicfs/modules/content"
-	"github.com/musicfs/musicfs/modules/janitor"
 	"github.com/musicfs/musicfs/modules/tree"
 )
 
@@ -169,7 +169,7 @@ func (f *FS) unmount() {
 		return // unmounted, or already gone (removed from outside)
 	}
 	f.log.Warn("mount busy, detaching lazily", zap.String("mountpoint", mp), zap.Error(err))
-	if err := janitor.Detach(mp); err != nil {
+	if err := mount.Detach(mp); err != nil {
 		f.log.Error("lazy unmount", zap.String("mountpoint", mp), zap.Error(err))
 	}
 	if err := abortConn(f.connID); err != nil {
@@ -195,7 +195,7 @@ func (f *FS) watchServe() {
 // Probe checks that the mount answers a request. statfs is never answered
 // from the kernel's caches, so it proves the daemon is serving.
 func (f *FS) Probe(ctx context.Context) error {
-	st, err := janitor.Statfs(ctx, f.cfg.Mountpoint)
+	st, err := mount.Statfs(ctx, f.cfg.Mountpoint)
 	if err == nil && st.Type != fuseSuperMagic {
 		err = fmt.Errorf("%s is not a FUSE mount", f.cfg.Mountpoint)
 	}

@@ -15,7 +15,7 @@ const fuseSuperMagic = 0x65735546
 func minor(dev uint64) uint32 { return unix.Minor(dev) }
 
 // unmount removes the mount at mp, using umount2 as root and fusermount
-// otherwise. A busy mount fails with EBUSY: see janitor.Detach for the lazy
+// otherwise. A busy mount fails with EBUSY: see mount.Detach for the lazy
 // form.
 func unmount(mp string) error {
 	err := unix.Unmount(mp, 0)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -15,7 +14,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 
-	"github.com/musicfs/musicfs/internal/bounded"
+	"github.com/musicfs/musicfs/internal/mount"
 )
 
 // ErrMounted means a live, serving FUSE filesystem is already mounted on the
@@ -89,7 +88,7 @@ func (j *Janitor) clearStale(ctx context.Context, mp string) error {
 		if !dead {
 			return &mountedError{mountpoint: mp, fstype: m.FSType}
 		}
-		if err := Detach(mp); err != nil {
+		if err := mount.Detach(mp); err != nil {
 			return fmt.Errorf("remove stale mount on %s (%s): %w", mp, reason, err)
 		}
 		j.log.Warn("removed stale mount",
@@ -104,7 +103,7 @@ func (j *Janitor) clearStale(ctx context.Context, mp string) error {
 func (j *Janitor) probe(ctx context.Context, mp string) (reason string, dead bool) {
 	pctx, cancel := context.WithTimeout(ctx, j.cfg.StatTimeout)
 	defer cancel()
-	_, err := Statfs(pctx, mp)
+	_, err := mount.Statfs(pctx, mp)
 	switch {
 	case err == nil:
 		return "", false
@@ -118,49 +117,6 @@ func (j *Janitor) probe(ctx context.Context, mp string) (reason string, dead boo
 		// Some other error from a server that answers: it is alive.
 		return "", false
 	}
-}
-
-// Statfs asks the filesystem mounted at mp for statfs, giving up when ctx
-// ends. statfs, not stat: the kernel answers a stat from its attribute cache
-// even after a FUSE server died, but always forwards statfs, so an answer
-// proves the server serves. A call into a hung FUSE mount cannot be
-// interrupted: it is abandoned when ctx ends (see package bounded) and
-// returns when the server answers or the mount is aborted.
-func Statfs(ctx context.Context, mp string) (unix.Statfs_t, error) {
-	st, err := bounded.Call(ctx, 0, nil, func() (unix.Statfs_t, error) {
-		var st unix.Statfs_t
-		return st, unix.Statfs(mp, &st)
-	}, nil)
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		return st, fmt.Errorf("statfs %s: %w", mp, err)
-	}
-	return st, err
-}
-
-// Detach lazily unmounts mp: it is detached now and the kernel finishes once
-// nothing uses it. A path that is no longer a mount point is fine. Without
-// CAP_SYS_ADMIN the setuid fusermount helpers may still do it. The janitor
-// uses it on stale mounts, fusefs on a busy mount at stop, and the daemon
-// as the last resort of a shutdown that ran out of time.
-func Detach(mp string) error {
-	err := unix.Unmount(mp, unix.MNT_DETACH)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, unix.EINVAL):
-		return nil // no longer a mount point: someone else removed it
-	case !errors.Is(err, unix.EPERM):
-		return err
-	}
-	errs := []error{fmt.Errorf("umount2: %w", err)}
-	for _, helper := range []string{"fusermount3", "fusermount"} {
-		out, herr := exec.Command(helper, "-uz", mp).CombinedOutput()
-		if herr == nil {
-			return nil
-		}
-		errs = append(errs, fmt.Errorf("%s -uz: %w: %s", helper, herr, strings.TrimSpace(string(out))))
-	}
-	return errors.Join(errs...)
 }
 
 // checkDir creates a missing mountpoint whose parent exists and refuses

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -99,7 +100,7 @@ func measureScan(tb testing.TB, d *apptest.Daemon, origin, mount []string, flags
 		return 0
 	}
 	o0 := originBytes()
-	c0, err := diskUsage(d.Config.Cache.Dir)
+	c0, err := diskUsage(d.Config.Cache.Store.Dir)
 	if err != nil {
 		return r, err
 	}
@@ -107,7 +108,7 @@ func measureScan(tb testing.TB, d *apptest.Daemon, origin, mount []string, flags
 		return r, err
 	}
 	r.originBytes = originBytes() - o0
-	c1, err := diskUsage(d.Config.Cache.Dir)
+	c1, err := diskUsage(d.Config.Cache.Store.Dir)
 	r.cacheGrowth = c1 - c0
 	return r, err
 }
@@ -200,8 +201,8 @@ type gateOrigin struct {
 	g *gateSet
 }
 
-func (o gateOrigin) Open(rel string) (origins.File, error) {
-	f, err := o.Origin.Open(rel)
+func (o gateOrigin) Open(ctx context.Context, rel string) (origins.File, error) {
+	f, err := o.Origin.Open(ctx, rel)
 	if err != nil {
 		return nil, err
 	}
@@ -213,12 +214,16 @@ type gateFile struct {
 	g *gateSet
 }
 
-func (f gateFile) ReadAt(p []byte, off int64) (int, error) {
+func (f gateFile) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if f.g.armed.Load() {
 		f.g.entered.Add(1)
-		<-f.g.release
+		select {
+		case <-f.g.release:
+		case <-ctx.Done():
+			return 0, context.Cause(ctx)
+		}
 	}
-	return f.File.ReadAt(p, off)
+	return f.File.ReadAt(ctx, p, off)
 }
 
 // BenchmarkInFlightReads counts the goroutines a read costs while it waits

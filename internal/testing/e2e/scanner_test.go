@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/musicfs/musicfs/app"
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
 	"github.com/musicfs/musicfs/internal/testing/faults"
 	"github.com/musicfs/musicfs/internal/testing/promtest"
@@ -80,9 +81,9 @@ func TestScannerDoesNotFlushCache(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var f *faults.Flaky
-			d := startDaemon(t, lib, flaky(&f), configure(func(c *config.Config) {
-				c.Cache.MaxSize = tc.maxSize
-				c.Cache.MinFree = config.MinFree{}
+			d := startDaemon(t, lib, flaky(&f), configure(func(c *app.Config) {
+				c.Cache.Limits.MaxSize = tc.maxSize
+				c.Cache.Limits.MinFree = config.MinFree{}
 			}))
 			for _, rel := range played {
 				mustPlay(t, d, rel)
@@ -180,7 +181,7 @@ func scan(t *testing.T, d *daemon, rels []string) scanResult {
 		return int64(promtest.Value(t, d.Registry, "musicfs_origin_read_bytes_total", "origin", "lib"))
 	}
 	var r scanResult
-	o0, c0 := origin(), diskUsage(t, d.Config.Cache.Dir)
+	o0, c0 := origin(), diskUsage(t, d.Config.Cache.Store.Dir)
 	buf := make([]byte, scanHead)
 	for _, rel := range rels {
 		n, err := readHead(d.Path("Origins/lib/"+rel), buf)
@@ -190,7 +191,7 @@ func scan(t *testing.T, d *daemon, rels []string) scanResult {
 		r.read += int64(n)
 	}
 	r.originBytes = origin() - o0
-	r.cacheGrowth = diskUsage(t, d.Config.Cache.Dir) - c0
+	r.cacheGrowth = diskUsage(t, d.Config.Cache.Store.Dir) - c0
 	return r
 }
 
