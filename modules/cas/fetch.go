@@ -29,10 +29,13 @@ type fetched struct {
 // through src unless a fetch of it is already running, which it joins.
 // Waiting ends with ctx; the fetch ends too when no one else waits for it.
 func (s *Store) fetchBlock(ctx context.Context, t *track, fl *fill, i int, src *source) (fetched, error) {
-	return s.flights.do(ctx, s.ctx, s.cfg.ReadTimeout, fl.id+"/"+strconv.Itoa(i), func(fctx context.Context) (fetched, error) {
+	return s.flights.do(ctx, s.ctx, s.cfg.ReadTimeout, blockFlight(fl, i), func(fctx context.Context) (fetched, error) {
 		return s.flight(fctx, t, fl, i, src)
 	})
 }
+
+// blockFlight is the flight key of block i of fl.
+func blockFlight(fl *fill, i int) string { return fl.id + "/" + strconv.Itoa(i) }
 
 // flight fetches one block: origin read (bounded per origin and by ctx, the
 // flight's), hash, room, write, record.
@@ -61,7 +64,13 @@ func (s *Store) flight(ctx context.Context, t *track, fl *fill, i int, src *sour
 
 	off, n := fl.span(i)
 	start := time.Now()
-	buf, err := s.readOrigin(ctx, t.key, src, off, n)
+	// What probes read of the block's head is not read again.
+	head := s.probation.takeHead(fl.id, i)
+	rest, err := s.readOrigin(ctx, t.key, src, off+int64(len(head)), n-int64(len(head)))
+	buf := rest
+	if len(head) > 0 && err == nil {
+		buf = append(head[:len(head):len(head)], rest...)
+	}
 	s.m.fetchSeconds.Observe(time.Since(start).Seconds())
 	if errors.Is(err, ErrChanged) {
 		s.resetFill(t, fl)

@@ -77,3 +77,10 @@ func (g *flightGroup) do(ctx, parent context.Context, timeout time.Duration, key
 	g.mu.Unlock()
 	return fetched{}, context.Cause(ctx)
 }
+
+// running reports whether a flight of key is running.
+func (g *flightGroup) running(key string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.m[key] != nil
+}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-
-	"github.com/musicfs/musicfs/modules/origins"
 )
 
 // Reads that are not playback (a library scanner reading the head of every
@@ -54,8 +52,8 @@ func (p *pattern) note(off int64, n int) bool {
 }
 
 // probation is a FIFO of chunks fetched by probe reads, by fill and chunk
-// index, bounded in bytes. A chunk asked for again leaves it: its block is
-// then fetched into the cache.
+// index, bounded in bytes. A chunk asked for again has its block fetched
+// into the cache, which takes the chunks at its head from here.
 type probation struct {
 	mu    sync.Mutex // guards bytes, m and fifo
 	bytes int64
@@ -75,17 +73,37 @@ type probeEntry struct {
 	buf []byte
 }
 
-// take removes and returns the chunk, if queued.
-func (q *probation) take(k probeKey) ([]byte, bool) {
+// has reports whether the chunk is queued.
+func (q *probation) has(k probeKey) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	e, ok := q.m[k]
-	if !ok {
-		return nil, false
-	}
-	q.removeLocked(e)
-	return e.Value.(*probeEntry).buf, true
+	_, ok := q.m[k]
+	return ok
 }
+
+// takeHead removes the chunks at the start of block i of fill, as far as
+// they are queued one after the other, and returns them joined: the block's
+// fetch then reads only the rest from the origin.
+func (q *probation) takeHead(fill string, i int) []byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var head []byte
+	for c := int64(0); ; c++ {
+		e, ok := q.m[probeKey{fill, chunkIndex(i, c)}]
+		if !ok {
+			return head
+		}
+		buf := e.Value.(*probeEntry).buf
+		head = append(head, buf...)
+		q.removeLocked(e)
+		if len(buf) < probeChunk { // the block's last chunk
+			return head
+		}
+	}
+}
+
+// chunkIndex numbers chunk c of block i within its fill.
+func chunkIndex(i int, c int64) int64 { return int64(i)<<32 | c }
 
 // put queues a chunk, dropping the oldest ones past probationBytes.
 func (q *probation) put(k probeKey, buf []byte) {
@@ -125,7 +143,8 @@ type probed struct {
 // playback. Chunks queued in probation by another open were asked for
 // before: the block is then fetched into the cache (done is false, the
 // caller fetches it). Others are read from the origin, only the chunks dst
-// covers, and queued.
+// covers, and queued; readers probing the same chunks at once share one
+// origin read.
 func (r *Reader) probe(ctx context.Context, fl *fill, i int, dst []byte, pos int64) (done bool, err error) {
 	s := r.s
 	if lp := r.probed.Load(); lp != nil && lp.fl == fl && pos >= lp.off && pos+int64(len(dst)) <= lp.off+int64(len(lp.buf)) {
@@ -135,26 +154,35 @@ func (r *Reader) probe(ctx context.Context, fl *fill, i int, dst []byte, pos int
 	boff, blen := fl.span(i)
 	first := (pos - boff) / probeChunk
 	last := (pos - boff + int64(len(dst)) - 1) / probeChunk
+	if s.flights.running(blockFlight(fl, i)) {
+		return false, nil // the block is on its way: join it
+	}
 	for c := first; c <= last; c++ {
-		if _, ok := s.probation.take(probeKey{fl.id, int64(i)<<32 | c}); ok {
+		if s.probation.has(probeKey{fl.id, chunkIndex(i, c)}) {
 			return false, nil // asked for again: into the cache
 		}
 	}
 	from := boff + first*probeChunk
 	to := min(boff+(last+1)*probeChunk, boff+blen)
-	ctx, cancel := origins.WithTimeout(ctx, s.cfg.ReadTimeout)
-	defer cancel()
-	buf, err := s.readOrigin(ctx, r.key, r.src, from, to-from)
+	key := fmt.Sprintf("%s/%d/probe/%d-%d", fl.id, i, first, last)
+	res, err := s.flights.do(ctx, s.ctx, s.cfg.ReadTimeout, key, func(ctx context.Context) (fetched, error) {
+		buf, err := s.readOrigin(ctx, r.key, r.src, from, to-from)
+		if err != nil {
+			return fetched{}, err
+		}
+		s.m.probeBytes.Add(float64(len(buf)))
+		for c := first; c <= last; c++ {
+			lo := (c - first) * probeChunk
+			hi := min(lo+probeChunk, int64(len(buf)))
+			s.probation.put(probeKey{fl.id, chunkIndex(i, c)}, buf[lo:hi:hi])
+		}
+		return fetched{buf: buf}, nil
+	})
 	if err != nil {
 		return false, err
 	}
-	s.m.probeBytes.Add(float64(len(buf)))
+	buf := res.buf
 	r.probed.Store(&probed{fl, from, buf})
-	for c := first; c <= last; c++ {
-		lo := (c - first) * probeChunk
-		hi := min(lo+probeChunk, int64(len(buf)))
-		s.probation.put(probeKey{fl.id, int64(i)<<32 | c}, buf[lo:hi:hi])
-	}
 	if n := copy(dst, buf[pos-from:]); n != len(dst) {
 		return false, fmt.Errorf("read %s at %d: probe fetched %d of %d bytes", r.key, pos, n, len(dst))
 	}
