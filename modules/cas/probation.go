@@ -23,32 +23,35 @@ const (
 	// playbackRun is how many bytes a Reader must read in sequence before
 	// its misses are fetched as whole blocks into the cache.
 	playbackRun = 256 << 10
-	// playbackSlack is how far a read may land from where the last one
-	// ended and still continue the run: the kernel sends a sequential
-	// reader's requests in parallel, so they arrive a little out of order.
-	playbackSlack = 1 << 20
+	// playbackGap is how far past the end of a run a read may start and
+	// still extend it: the kernel sends a sequential reader's readahead as
+	// parallel requests of up to 128 KiB, which arrive a little out of
+	// order. Any other read starts a new run.
+	playbackGap = 128 << 10
 	// probationBytes bounds the probation queue.
 	probationBytes = 32 << 20
 )
 
-// pattern tells playback from probing by a Reader's reads.
+// pattern tells playback from probing by a Reader's reads: playback reads
+// one contiguous run; probes read here and there.
 type pattern struct {
-	mu   sync.Mutex // guards next and run
-	next int64      // where the last read ended
-	run  int64      // bytes read in sequence up to next
+	mu         sync.Mutex // guards start and end
+	start, end int64      // the current run
 }
 
 // note records a read of n bytes at off and reports whether the Reader
-// reads as playback does.
+// reads as playback does: its current run, the bytes read contiguously
+// around it, is playbackRun long. Reads inside the run do not lengthen it,
+// so scattered small reads never add up to one.
 func (p *pattern) note(off int64, n int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if off < p.next-playbackSlack || off > p.next+playbackSlack {
-		p.run = 0
+	if off < p.start-playbackGap || off > p.end+playbackGap || p.end == 0 {
+		p.start, p.end = off, off
 	}
-	p.run += int64(n)
-	p.next = max(p.next, off+int64(n))
-	return p.run >= playbackRun
+	p.start = min(p.start, off)
+	p.end = max(p.end, off+int64(n))
+	return p.end-p.start >= playbackRun
 }
 
 // probation is a FIFO of chunks fetched by probe reads, by fill and chunk

@@ -207,8 +207,8 @@ func measureReadPath(tb testing.TB, f readPathFiles, cacheDir string) (readPathR
 	}
 	r.warmOrigin, r.warmAtOnce = mbPerSec(total, oTook), mbPerSec(total, mTook)
 
-	// The randomly read tracks are not cached: scattered reads seen once
-	// stay in probation.
+	// The randomly read tracks are not cached whole: scattered reads seen
+	// once stay in probation.
 	waitSettled(tb, cacheDir, len(origin), time.Minute)
 	if err := warmUp(mount, buf); err != nil {
 		return r, err
@@ -289,14 +289,14 @@ func syncFiles(paths []string) error {
 	return nil
 }
 
-// waitSettled waits until the cache directory holds n blobs and no fill
-// file: every track read in full is complete and promoted.
+// waitSettled waits until the cache directory holds n blobs: every track
+// read in full is complete and promoted. Fill files may stay: the randomly
+// read tracks hold only what prefetch fetched of their heads.
 func waitSettled(tb testing.TB, cacheDir string, n int, timeout time.Duration) {
 	tb.Helper()
 	mounttest.Eventually(tb, timeout, "every track read a blob", func() bool {
 		blobs, err := blobFiles(cacheDir)
-		fills, _ := mounttest.CountFiles(filepath.Join(cacheDir, "fill"))
-		return err == nil && len(blobs) >= n && fills == 0
+		return err == nil && len(blobs) >= n
 	})
 }
 
