@@ -30,7 +30,7 @@ const dbName = "manifests.db"
 // many per transaction as have accumulated. Enqueueing never blocks, so it
 // may be done under Store.mu.
 type queue struct {
-	mu   sync.Mutex
+	mu   sync.Mutex // guards ops
 	ops  []func(*bolt.Tx) error
 	wake chan struct{} // cap 1
 	stop chan struct{} // closed by Stop after the last op is queued

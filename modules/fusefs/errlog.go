@@ -16,7 +16,7 @@ type errLog struct {
 	every time.Duration
 	now   func() time.Time
 
-	mu   sync.Mutex
+	mu   sync.Mutex           // guards last
 	last map[uint64]time.Time // by inode
 }
 

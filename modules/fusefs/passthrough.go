@@ -62,7 +62,7 @@ var errStaleBacking = errors.New("the kernel holds a cached copy of this file th
 // other than the one already registered (a player still holds the old
 // version of a file that changed, or a blob later found damaged).
 type backing struct {
-	mu sync.Mutex
+	mu sync.Mutex // guards m and the inodeOpens in it
 	m  map[kernelInode]*inodeOpens
 }
 

@@ -10,9 +10,9 @@ import (
 // of time can say which hook it was waiting for: fx itself reports only
 // "context deadline exceeded".
 type Hooks struct {
-	mu      sync.Mutex
-	running string // the hook running now; guarded by mu
-	failed  string // the last hook that returned an error; guarded by mu
+	mu      sync.Mutex // guards running and failed
+	running string     // the hook running now; guarded by mu
+	failed  string     // the last hook that returned an error; guarded by mu
 }
 
 // NewHooks returns an empty tracker.

@@ -26,7 +26,7 @@ type Proc struct {
 }
 
 type syncBuffer struct {
-	mu sync.Mutex
+	mu sync.Mutex   // guards b
 	b  bytes.Buffer // guarded by mu
 }
 

@@ -24,7 +24,7 @@ type Flaky struct {
 	Rate    int64         // bytes per second per call; 0 is unlimited
 
 	offline atomic.Bool
-	mu      sync.Mutex
+	mu      sync.Mutex    // guards hung
 	hung    chan struct{} // closed when a hang ends; nil when not hung
 	bytes   atomic.Int64
 	calls   atomic.Int64

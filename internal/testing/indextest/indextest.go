@@ -12,7 +12,7 @@ import (
 // Source is an index.Source with a settable track list. It counts Tracks
 // calls and can make chosen ones panic, as a buggy index would.
 type Source struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // guards tracks, calls, panicOn and updated
 	tracks  []*index.Track
 	calls   int
 	panicOn map[int]bool

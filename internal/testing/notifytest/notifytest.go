@@ -23,7 +23,7 @@ type Listener struct {
 	conn *net.UnixConn
 	done chan struct{} // closed when the reader goroutine exits
 
-	mu      sync.Mutex
+	mu      sync.Mutex    // guards lines and changed
 	lines   []string      // guarded by mu
 	changed chan struct{} // guarded by mu; closed and replaced on every new datagram
 }
