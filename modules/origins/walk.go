@@ -157,9 +157,9 @@ const maxSkippedListed = 1000
 
 // skipList records the directories a walk skipped.
 type skipList struct {
-	mu   sync.Mutex
-	n    int      // how many were skipped
-	dirs []string // the first maxSkippedListed of them
+	mu   sync.Mutex // guards n, dirs
+	n    int        // how many were skipped
+	dirs []string   // the first maxSkippedListed of them
 }
 
 func (s *skipList) add(dir string) {
