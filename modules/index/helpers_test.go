@@ -241,15 +241,7 @@ func (o faultyOrigin) Open(ctx context.Context, rel string) (origins.File, error
 func (o faultyOrigin) Walk(ctx context.Context, fn func(origins.Entry) error) error {
 	o.f.walks.Add(1)
 	if len(o.f.skipDirs) > 0 {
-		if err := o.Origin.Walk(ctx, func(e origins.Entry) error {
-			if o.f.skipped(e.RelPath) {
-				return nil
-			}
-			return fn(e)
-		}); err != nil {
-			return err
-		}
-		return o.f.incomplete(o.Name())
+		return o.walkSkipping(func(fn func(origins.Entry) error) error { return o.Origin.Walk(ctx, fn) }, fn)
 	}
 	if o.f.walkErr == nil {
 		return o.Origin.Walk(ctx, fn)
@@ -265,11 +257,15 @@ func (o faultyOrigin) Walk(ctx context.Context, fn func(origins.Entry) error) er
 	return o.f.walkErr
 }
 
-// Stat of a hangStat path blocks, as on a hung NAS, until release or ctx
-// ends (an origin's calls end with their context).
 func (o faultyOrigin) WalkDir(ctx context.Context, dir string, fn func(origins.Entry) error) error {
 	o.f.dirWalks.Add(1)
-	if err := o.Origin.WalkDir(ctx, dir, func(e origins.Entry) error {
+	return o.walkSkipping(func(fn func(origins.Entry) error) error { return o.Origin.WalkDir(ctx, dir, fn) }, fn)
+}
+
+// walkSkipping runs walk without the entries under skipDirs, and then
+// reports them skipped, as a walk meeting unreadable directories does.
+func (o faultyOrigin) walkSkipping(walk func(func(origins.Entry) error) error, fn func(origins.Entry) error) error {
+	if err := walk(func(e origins.Entry) error {
 		if o.f.skipped(e.RelPath) {
 			return nil
 		}
@@ -279,6 +275,9 @@ func (o faultyOrigin) WalkDir(ctx context.Context, dir string, fn func(origins.E
 	}
 	return o.f.incomplete(o.Name())
 }
+
+// Stat of a hangStat path blocks, as on a hung NAS, until release or ctx
+// ends (an origin's calls end with their context).
 
 func (o faultyOrigin) Stat(ctx context.Context, rel string) (fs.FileInfo, error) {
 	if o.f.hangStat[rel] {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/musicfs/musicfs/internal/testing/apptest"
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
+	"github.com/musicfs/musicfs/internal/testing/faults"
 	"github.com/musicfs/musicfs/modules/origins"
 )
 
@@ -69,8 +70,8 @@ func TestReadPathHarness(t *testing.T) {
 		if err := audiogen.WriteLarge(lib, 2, size); err != nil {
 			t.Fatal(err)
 		}
-		gate := &gateSet{}
-		d := apptest.Start(t, lib, fx.Decorate(func(s origins.Set) origins.Set { gate.Set = s; return gate }))
+		var gate *faults.Flaky
+		d := apptest.Start(t, lib, fx.Decorate(func(s origins.Set) origins.Set { gate = faults.NewFlaky(s, 0, 0); return gate }))
 		var mount []string
 		for i := range 2 {
 			rel, _ := audiogen.LargeTrack(i)

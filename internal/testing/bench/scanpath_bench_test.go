@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/musicfs/musicfs/internal/testing/apptest"
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
+	"github.com/musicfs/musicfs/internal/testing/faults"
 	"github.com/musicfs/musicfs/internal/testing/mounttest"
 	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/cas"
@@ -171,61 +170,6 @@ func BenchmarkScannerPass(b *testing.B) {
 	}
 }
 
-// gateSet is an origins.Set whose file reads, once armed, block until
-// released, counting those that entered: reads held at the origin.
-type gateSet struct {
-	origins.Set
-	armed   atomic.Bool
-	entered atomic.Int64
-	release chan struct{} // closed to let the held reads go
-}
-
-func (g *gateSet) Get(name string) (origins.Origin, bool) {
-	o, ok := g.Set.Get(name)
-	if !ok {
-		return nil, false
-	}
-	return gateOrigin{o, g}, true
-}
-
-func (g *gateSet) List() []origins.Origin {
-	var out []origins.Origin
-	for _, o := range g.Set.List() {
-		out = append(out, gateOrigin{o, g})
-	}
-	return out
-}
-
-type gateOrigin struct {
-	origins.Origin
-	g *gateSet
-}
-
-func (o gateOrigin) Open(ctx context.Context, rel string) (origins.File, error) {
-	f, err := o.Origin.Open(ctx, rel)
-	if err != nil {
-		return nil, err
-	}
-	return gateFile{f, o.g}, nil
-}
-
-type gateFile struct {
-	origins.File
-	g *gateSet
-}
-
-func (f gateFile) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
-	if f.g.armed.Load() {
-		f.g.entered.Add(1)
-		select {
-		case <-f.g.release:
-		case <-ctx.Done():
-			return 0, context.Cause(ctx)
-		}
-	}
-	return f.File.ReadAt(ctx, p, off)
-}
-
 // BenchmarkInFlightReads counts the goroutines a read costs while it waits
 // on a slow origin (issue 9: a goroutine per block fetch in cas, another
 // in origins): 16 readers each read 4 KiB (O_DIRECT) of a different
@@ -238,9 +182,9 @@ func BenchmarkInFlightReads(b *testing.B) {
 	if err := audiogen.WriteLarge(lib, inFlightReads, scanTrackSize); err != nil {
 		b.Fatal(err)
 	}
-	gate := &gateSet{}
+	var gate *faults.Flaky
 	d := apptest.Start(b, lib,
-		fx.Decorate(func(s origins.Set) origins.Set { gate.Set = s; return gate }),
+		fx.Decorate(func(s origins.Set) origins.Set { gate = faults.NewFlaky(s, 0, 0); return gate }),
 		fx.Decorate(func(c cas.Config) cas.Config { c.FetchConcurrency = inFlightReads; return c }))
 	var mount []string
 	for i := range inFlightReads {
@@ -276,19 +220,16 @@ func BenchmarkInFlightReads(b *testing.B) {
 }
 
 // holdReads reads 4 KiB (O_DIRECT) of every path at once, one goroutine
-// each, with gate holding their origin reads, and returns
+// each, with the Flaky origin holding their reads (Hang), and returns
 // runtime.NumGoroutine once all are held. The reads are released and
 // waited for before it returns, also when it fails.
-func holdReads(tb testing.TB, gate *gateSet, paths []string) int {
+func holdReads(tb testing.TB, gate *faults.Flaky, paths []string) int {
 	tb.Helper()
-	gate.entered.Store(0)
-	gate.release = make(chan struct{})
-	gate.armed.Store(true)
+	gate.Hang()
 	errs := make(chan error, len(paths))
 	var wg sync.WaitGroup
 	defer func() {
-		gate.armed.Store(false)
-		close(gate.release)
+		gate.Resume()
 		wg.Wait()
 		close(errs)
 		for err := range errs {
@@ -308,7 +249,7 @@ func holdReads(tb testing.TB, gate *gateSet, paths []string) int {
 		})
 	}
 	mounttest.Eventually(tb, 10*time.Second, "every read held at the origin", func() bool {
-		return gate.entered.Load() == int64(len(paths))
+		return gate.Blocked() == int64(len(paths))
 	})
 	return runtime.NumGoroutine()
 }
