@@ -169,6 +169,14 @@ func (r *Reader) probe(ctx context.Context, fl *fill, i int, dst []byte, pos int
 	to := min(boff+(last+1)*probeChunk, boff+blen)
 	key := fmt.Sprintf("%s/%d/probe/%d-%d", fl.id, i, first, last)
 	res, err := s.flights.do(ctx, s.ctx, s.cfg.ReadTimeout, key, func(ctx context.Context) (fetched, error) {
+		s.mu.Lock()
+		if s.stopping {
+			s.mu.Unlock()
+			return fetched{}, ErrClosed
+		}
+		s.wg.Add(1) // Stop waits for it, as for a block's flight
+		s.mu.Unlock()
+		defer s.wg.Done()
 		buf, err := s.readOrigin(ctx, r.key, r.src, from, to-from)
 		if err != nil {
 			return fetched{}, err
