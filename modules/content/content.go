@@ -43,14 +43,6 @@ func (f *Fetcher) Fetch(ctx context.Context, k cas.Key, off, n int64) error {
 	return f.store.Fetch(ctx, k, f.opener(k.Origin, k.RelPath), off, n)
 }
 
-// Cached reports how many bytes of k are cached and whether it is complete.
-func (f *Fetcher) Cached(k cas.Key) (present int64, complete bool) {
-	if f.store == nil {
-		return 0, false
-	}
-	return f.store.Cached(k)
-}
-
 // opener opens relpath of origin when the cache asks for it.
 func (f *Fetcher) opener(origin, relpath string) cas.Opener {
 	return func(ctx context.Context) (origins.File, error) {

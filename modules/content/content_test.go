@@ -160,7 +160,7 @@ func TestFetchOpensTheOriginOnlyForMissingBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if present, complete := e.fetch.Cached(k); !complete || present != k.Size {
+	if present, complete := e.store.Cached(k); !complete || present != k.Size {
 		t.Fatalf("after Fetch: %d bytes cached, complete %v", present, complete)
 	}
 	if e.set.opened.Load() != 1 || e.set.open.Load() != 0 {

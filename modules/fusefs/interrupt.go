@@ -3,7 +3,6 @@ package fusefs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -68,9 +67,8 @@ func dying(pid int) bool {
 		if !ok || (name != "SigPnd" && name != "ShdPnd") {
 			continue
 		}
-		var mask uint64
-		if _, err := fmt.Sscanf(strings.TrimSpace(hex), "%x", &mask); err == nil && mask&(1<<(9-1)) != 0 {
-			return true
+		if mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64); err == nil && mask&(1<<(9-1)) != 0 {
+			return true // bit 9 - 1: SIGKILL
 		}
 	}
 	return false
