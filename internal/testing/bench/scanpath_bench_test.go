@@ -1,10 +1,8 @@
 package bench
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,7 +12,6 @@ import (
 	"time"
 
 	"go.uber.org/fx"
-	"golang.org/x/sys/unix"
 
 	"github.com/musicfs/musicfs/internal/testing/apptest"
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
@@ -58,25 +55,6 @@ func scanHeads(paths []string, flags int) (int64, time.Duration, error) {
 	return total, time.Since(start), nil
 }
 
-// diskUsage is the allocated size of every file under dir.
-func diskUsage(dir string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // evicted while walking
-		}
-		if err != nil || !de.Type().IsRegular() {
-			return err
-		}
-		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err == nil {
-			n += st.Blocks * 512
-		}
-		return nil
-	})
-	return n, err
-}
-
 // measureScan runs a scanner pass over origin (the files' paths on the
 // origin dir) and mount (the same on the mount), for d.
 func measureScan(tb testing.TB, d *apptest.Daemon, origin, mount []string, flags int) (scanPass, error) {
@@ -99,7 +77,7 @@ func measureScan(tb testing.TB, d *apptest.Daemon, origin, mount []string, flags
 		return 0
 	}
 	o0 := originBytes()
-	c0, err := diskUsage(d.Config.Cache.Store.Dir)
+	c0, err := mounttest.DiskUsage(d.Config.Cache.Store.Dir)
 	if err != nil {
 		return r, err
 	}
@@ -107,7 +85,7 @@ func measureScan(tb testing.TB, d *apptest.Daemon, origin, mount []string, flags
 		return r, err
 	}
 	r.originBytes = originBytes() - o0
-	c1, err := diskUsage(d.Config.Cache.Store.Dir)
+	c1, err := mounttest.DiskUsage(d.Config.Cache.Store.Dir)
 	r.cacheGrowth = c1 - c0
 	return r, err
 }

@@ -2,21 +2,18 @@ package e2e
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/musicfs/musicfs/app"
 	"github.com/musicfs/musicfs/internal/testing/audiogen"
 	"github.com/musicfs/musicfs/internal/testing/faults"
+	"github.com/musicfs/musicfs/internal/testing/mounttest"
 	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/config"
 )
@@ -181,7 +178,7 @@ func scan(t *testing.T, d *daemon, rels []string) scanResult {
 		return int64(promtest.Value(t, d.Registry, "musicfs_origin_read_bytes_total", "origin", "lib"))
 	}
 	var r scanResult
-	o0, c0 := origin(), diskUsage(t, d.Config.Cache.Store.Dir)
+	o0, c0 := origin(), diskUsage(t, d)
 	buf := make([]byte, scanHead)
 	for _, rel := range rels {
 		n, err := readHead(d.Path("Origins/lib/"+rel), buf)
@@ -191,7 +188,7 @@ func scan(t *testing.T, d *daemon, rels []string) scanResult {
 		r.read += int64(n)
 	}
 	r.originBytes = origin() - o0
-	r.cacheGrowth = diskUsage(t, d.Config.Cache.Store.Dir) - c0
+	r.cacheGrowth = diskUsage(t, d) - c0
 	return r
 }
 
@@ -205,24 +202,10 @@ func readHead(p string, buf []byte) (int, error) {
 	return io.ReadFull(f, buf)
 }
 
-// diskUsage is the disk space (allocated blocks) of every file under dir:
-// blobs, fill files and the manifest database.
-func diskUsage(t *testing.T, dir string) int64 {
+// diskUsage is the disk space d's cache directory takes.
+func diskUsage(t *testing.T, d *daemon) int64 {
 	t.Helper()
-	var n int64
-	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // removed while walking: an eviction
-		}
-		if err != nil || !de.Type().IsRegular() {
-			return err
-		}
-		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err == nil {
-			n += st.Blocks * 512
-		}
-		return nil
-	})
+	n, err := mounttest.DiskUsage(d.Config.Cache.Store.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}

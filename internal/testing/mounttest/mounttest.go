@@ -5,6 +5,7 @@ package mounttest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -165,6 +166,30 @@ func CountFiles(dir string) (int, error) {
 	})
 	if err != nil {
 		return n, fmt.Errorf("count files in %s: %w", dir, err)
+	}
+	return n, nil
+}
+
+// DiskUsage is the disk space (allocated blocks) of the regular files under
+// dir, such as a cache directory's blobs, fill files and database. A file
+// removed while the walk runs (an eviction) is skipped.
+func DiskUsage(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil || !de.Type().IsRegular() {
+			return err
+		}
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err == nil {
+			n += st.Blocks * 512
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("disk usage of %s: %w", dir, err)
 	}
 	return n, nil
 }
