@@ -123,22 +123,13 @@ func BenchmarkCache(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		var ot, mt []time.Duration
-		for range readReps {
-			for _, side := range []struct {
-				paths []string
-				times *[]time.Duration
-			}{{origin, &ot}, {mount, &mt}} {
-				_, took, err := readFiles(side.paths, 0, buf)
-				if err != nil {
-					b.Fatal(err)
-				}
-				*side.times = append(*side.times, took)
-			}
-		}
 		n := int64(albumTracks * albumTrack)
+		ot, mt, err := medianReads(origin, mount, readReps, n, buf)
+		if err != nil {
+			b.Fatal(err)
+		}
 		cs = append(cs, comparison{name: "cached sequential read, warm", unit: "MB/s",
-			origin: mbPerSec(n, median(ot)), mount: mbPerSec(n, median(mt)), higher: true, limit: 0.8})
+			origin: mbPerSec(n, ot), mount: mbPerSec(n, mt), higher: true, limit: 0.8})
 
 		// Random 4 KiB reads at the same offsets on both sides.
 		offsets := make([]int64, randomReads)

@@ -205,6 +205,29 @@ func (w walker) walkTimes(origin, mount string, runs int) (o, m time.Duration, e
 	return median(ods), median(mds), nil
 }
 
+// medianReads reads all of origin, then all of mount, reps times in turn, so
+// that load from elsewhere hits both sides alike, checks each pass read
+// want bytes, and returns each side's median time.
+func medianReads(origin, mount []string, reps int, want int64, buf []byte) (o, m time.Duration, err error) {
+	var ot, mt []time.Duration
+	for range reps {
+		for _, side := range []struct {
+			paths []string
+			times *[]time.Duration
+		}{{origin, &ot}, {mount, &mt}} {
+			n, took, err := readFiles(side.paths, 0, buf)
+			if err != nil {
+				return 0, 0, err
+			}
+			if n != want {
+				return 0, 0, fmt.Errorf("read %d bytes, want %d", n, want)
+			}
+			*side.times = append(*side.times, took)
+		}
+	}
+	return median(ot), median(mt), nil
+}
+
 // readBufSize is the size of each read(2), as cat and players use.
 const readBufSize = 1 << 20
 

@@ -137,23 +137,11 @@ func BenchmarkPassthroughOpen(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		var ot, mt []time.Duration
-		for range readReps * 2 {
-			for _, side := range []struct {
-				paths []string
-				times *[]time.Duration
-			}{{origin, &ot}, {mount, &mt}} {
-				n, took, err := readFiles(side.paths, 0, buf)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if n != openTracks*openTrack {
-					b.Fatalf("read %d bytes, want %d", n, openTracks*openTrack)
-				}
-				*side.times = append(*side.times, took)
-			}
+		o, m, err := medianReads(origin, mount, readReps*2, openTracks*openTrack, buf)
+		if err != nil {
+			b.Fatal(err)
 		}
-		return median(ot), median(mt)
+		return o, m
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
 

@@ -213,20 +213,11 @@ func measureReadPath(tb testing.TB, f readPathFiles, cacheDir string) (readPathR
 	if err := warmUp(mount, buf); err != nil {
 		return r, err
 	}
-	ot, mt = nil, nil
-	for range readReps {
-		for _, side := range []struct {
-			paths []string
-			times *[]time.Duration
-		}{{origin, &ot}, {mount, &mt}} {
-			_, took, err := readFiles(side.paths, 0, buf)
-			if err != nil {
-				return r, err
-			}
-			*side.times = append(*side.times, took)
-		}
+	so, sm, err := medianReads(origin, mount, readReps, total, buf)
+	if err != nil {
+		return r, err
 	}
-	r.settledOrigin, r.settledMount = mbPerSec(total, median(ot)), mbPerSec(total, median(mt))
+	r.settledOrigin, r.settledMount = mbPerSec(total, so), mbPerSec(total, sm)
 	return r, nil
 }
 
