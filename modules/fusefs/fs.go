@@ -91,12 +91,16 @@ func (f *FS) Start(ctx context.Context) error {
 	timeout, negative := cacheTimeout, negativeTimeout
 	opts := &fs.Options{
 		MountOptions: fuse.MountOptions{
-			FsName:       "musicfs",
-			Name:         "musicfs",
-			AllowOther:   f.cfg.AllowOther,
-			Options:      []string{"ro", "default_permissions"},
-			DirectMount:  os.Geteuid() == 0,
+			FsName:      "musicfs",
+			Name:        "musicfs",
+			AllowOther:  f.cfg.AllowOther,
+			Options:     []string{"ro", "default_permissions"},
+			DirectMount: os.Geteuid() == 0,
+			// Reads of up to one cache block (1 MiB) per request, and as much
+			// readahead: go-fuse caps readahead at MaxWrite (128 KiB by
+			// default), and a cold read costs a round trip per request.
 			MaxReadAhead: 1 << 20,
+			MaxWrite:     1 << 20,
 			// Lets OPENDIR answer ENOSYS (see noOpendir).
 			ExtraCapabilities: fuse.CAP_NO_OPENDIR_SUPPORT,
 			// ENOSYS for xattrs makes the kernel stop asking: `ls -l`
