@@ -89,6 +89,8 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("cas: BlockSize must not be negative"))
 	case c.BlockSize > 64<<20:
 		errs = append(errs, errors.New("cas: BlockSize must be at most 64 MiB"))
+	case c.BlockSize != 0 && !validBlockSize(c.BlockSize):
+		errs = append(errs, fmt.Errorf("cas: BlockSize %d must be a power of two of at least 1 KiB", c.BlockSize))
 	}
 	for _, f := range []struct {
 		name string

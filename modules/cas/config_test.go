@@ -17,6 +17,8 @@ func TestConfigValidateNamesTheKey(t *testing.T) {
 		{func(c *cas.Config) { c.Dir = "cache" }, `cache.dir: "cache" must be an absolute path`},
 		{func(c *cas.Config) { c.Passthrough = "on" }, `cache.passthrough: "on" must be auto or off`},
 		{func(c *cas.Config) { c.Passthrough = "" }, `cache.passthrough: "" must be auto or off`},
+		{func(c *cas.Config) { c.BlockSize = 3 << 10 }, "cas: BlockSize 3072 must be a power of two of at least 1 KiB"},
+		{func(c *cas.Config) { c.BlockSize = 512 }, "cas: BlockSize 512 must be a power of two of at least 1 KiB"},
 	} {
 		c := valid
 		tc.edit(&c)

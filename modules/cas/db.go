@@ -19,9 +19,9 @@ import (
 type boltTx = bolt.Tx
 
 var (
-	bucketManifests = []byte("manifests") // encodeKey → manifest
-	bucketBlocks    = []byte("blocks")    // fill id + block index → hash
-	bucketAccess    = []byte("access")    // entry id → last access (unix ns)
+	bucketManifests = []byte("manifests")   // encodeKey → manifest
+	bucketBlocks    = []byte("tree-blocks") // fill id + block index → hash (treehash.go)
+	bucketAccess    = []byte("access")      // entry id → last access (unix ns)
 )
 
 const dbName = "manifests.db"
@@ -171,8 +171,18 @@ func (s *Store) guard(what string, fn func() error) (err error) {
 	return fn()
 }
 
+// bucketPlainBlocks held block hashes of the bytes alone (BLAKE3 of each
+// block) before they became tree hashes: a fill's blocks recorded there
+// are fetched again rather than found damaged.
+var bucketPlainBlocks = []byte("blocks")
+
 func createBuckets(db *bolt.DB) error {
 	return db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketPlainBlocks) != nil {
+			if err := tx.DeleteBucket(bucketPlainBlocks); err != nil {
+				return err
+			}
+		}
 		for _, name := range [][]byte{bucketManifests, bucketBlocks, bucketAccess} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err

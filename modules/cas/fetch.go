@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/zeebo/blake3"
 	"go.uber.org/zap"
 
 	"github.com/musicfs/musicfs/modules/origins"
@@ -171,7 +171,7 @@ func (s *Store) ctxErr(ctx context.Context) error {
 // if the fill was replaced meanwhile, an error wrapping ErrNoSpace if no
 // room could be made or the disk is full, else the write error.
 func (s *Store) storeBlock(t *track, fl *fill, i int, buf []byte) error {
-	h := blake3.Sum256(buf)
+	h := blockHash(buf, i, fl.blockSize, fl.size)
 	_, n := fl.span(i)
 	err := s.makeRoom(n)
 	if err == nil {
@@ -215,30 +215,31 @@ func (s *Store) writeBlock(t *track, fl *fill, i int, buf []byte, h [hashLen]byt
 		return errGone
 	}
 	fl.onDisk = true
+	overlapped := fl.writing > 0
+	fl.writing++
+	fl.writeSeq++
+	seq := fl.writeSeq
 	s.mu.Unlock()
 
-	before, err := fstat(fd)
-	if err != nil {
-		return fmt.Errorf("stat fill file %s: %w", fl.id, err)
-	}
-	off, _ := fl.span(i)
-	if _, err := f.WriteAt(buf, off); err != nil {
-		return fmt.Errorf("write fill file %s block %d: %w", fl.id, i, err)
-	}
-	after, err := fstat(fd)
-	if err != nil {
-		return fmt.Errorf("stat fill file %s: %w", fl.id, err)
-	}
-
+	before, after, err := writeStamped(f, fd, buf, fl, i)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.fill != fl {
-		return errGone
+	if err != nil || t.fill != fl {
+		s.settleWriteLocked(fl, fd)
+		if err == nil {
+			err = errGone
+		}
+		return err
 	}
-	// Our own write moves the stamp without invalidating what was verified;
-	// a change by anyone else before it does.
-	fl.checkStampLocked(before)
-	fl.stamp = after
+	if !overlapped && fl.writeSeq == seq && fl.writing == 1 {
+		// Alone: our write moves the stamp without invalidating what was
+		// verified; a change by anyone else before it does.
+		fl.checkStampLocked(before)
+		fl.stamp = after
+		fl.writing--
+	} else {
+		s.settleWriteLocked(fl, fd)
+	}
 	fl.markLocked(i, h)
 	fl.verified[i] = true
 	s.usage.Add(after.bytes() - fl.bytes)
@@ -252,6 +253,46 @@ func (s *Store) writeBlock(t *track, fl *fill, i int, buf []byte, h [hashLen]byt
 	})
 	s.maybePromoteLocked(t)
 	return nil
+}
+
+// writeStamped pwrites block i of fl and returns the file's stamps from
+// just before and just after.
+func writeStamped(f *os.File, fd int, buf []byte, fl *fill, i int) (before, after stamp, err error) {
+	if before, err = fstat(fd); err != nil {
+		return before, after, fmt.Errorf("stat fill file %s: %w", fl.id, err)
+	}
+	off, _ := fl.span(i)
+	if _, err := f.WriteAt(buf, off); err != nil {
+		return before, after, fmt.Errorf("write fill file %s block %d: %w", fl.id, i, err)
+	}
+	if after, err = fstat(fd); err != nil {
+		return before, after, fmt.Errorf("stat fill file %s: %w", fl.id, err)
+	}
+	return before, after, nil
+}
+
+// settleWriteLocked ends one of fl's overlapping writes. The last one
+// takes the file's stamp afresh once no other write of ours has started
+// meanwhile, since each one's own stamps may predate another's pwrite;
+// until then fl.writing stays above zero, so readers do not take the
+// change for an outside edit. An outside edit during overlapping writes
+// is taken for ours: such a block is still checked against its hash when
+// the blob is next opened after FreshFor.
+func (s *Store) settleWriteLocked(fl *fill, fd int) {
+	for fl.writing == 1 {
+		seq := fl.writeSeq
+		s.mu.Unlock()
+		st, err := fstat(fd)
+		s.mu.Lock()
+		if err != nil {
+			break // the verified flags stay as they are; the next write settles again
+		}
+		if fl.writeSeq == seq && fl.writing == 1 {
+			fl.stamp = st
+			break
+		}
+	}
+	fl.writing--
 }
 
 // source is a Reader's (or a Fetch's) origin file, opened on first use.

@@ -31,6 +31,11 @@ type fill struct {
 	// is not rehashed on every small read, yet an edited file is.
 	verified []bool
 	stamp    stamp
+	// Our own writes, started (writeSeq) and not yet settled (writing):
+	// while several overlap, each one's stamps include the others', so a
+	// stamp change they may explain is not taken for an outside edit.
+	writeSeq uint64
+	writing  int
 
 	gone atomic.Bool // promoted or dropped: the file must not be recreated
 
@@ -84,6 +89,13 @@ func (fl *fill) checkStampLocked(st stamp) {
 		clear(fl.verified)
 	}
 	fl.stamp = st
+}
+
+// writtenSinceLocked reports whether a write of ours ran since writeSeq
+// was seq, or runs now: a stamp taken since may differ from fl.stamp
+// because of it.
+func (fl *fill) writtenSinceLocked(seq uint64) bool {
+	return fl.writing > 0 || fl.writeSeq != seq
 }
 
 var errGone = errors.New("fill file gone")

@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/zeebo/blake3"
 	"go.uber.org/zap"
 )
 
@@ -81,7 +80,7 @@ func (s *Store) checkBlob(b *blob, f *os.File, st stamp, pace func(n int64) bool
 	if !known {
 		bsize = s.cfg.BlockSize
 	}
-	sum, blocks, reason, stopped := s.hashBlobFile(f, b.size, st.size, bsize, !known, pace)
+	sum, blocks, reason, stopped := s.hashBlobFile(f, b.size, st.size, bsize, pace)
 	if stopped {
 		return true // stopping: no verdict
 	}
@@ -106,32 +105,32 @@ func (s *Store) checkBlob(b *blob, f *os.File, st stamp, pace func(n int64) bool
 }
 
 // hashBlobFile reads the first size bytes of f (whose stamp says it has
-// fileSize) in blocks of bsize and returns the hex hash of the whole and,
-// with perBlock, the hash of each block. reason says why the content could
-// not be read in full; stopped, that pace asked to stop.
-func (s *Store) hashBlobFile(f *os.File, size, fileSize, bsize int64, perBlock bool, pace func(n int64) bool) (sum string, blocks [][hashLen]byte, reason string, stopped bool) {
+// fileSize) in blocks of bsize and returns the hex hash of the whole and
+// the hash of each block, in one pass (see treehash.go). reason says why
+// the content could not be read in full; stopped, that pace asked to stop.
+func (s *Store) hashBlobFile(f *os.File, size, fileSize, bsize int64, pace func(n int64) bool) (sum string, blocks [][hashLen]byte, reason string, stopped bool) {
 	if fileSize != size {
 		return "", nil, fmt.Sprintf("size %d, want %d", fileSize, size), false
 	}
 	bp := s.getBuf(bsize)
 	defer s.putBuf(bp)
-	h := blake3.New()
 	for off := int64(0); off < size; {
 		buf := (*bp)[:min(bsize, size-off)]
 		m, err := f.ReadAt(buf, off)
 		if m != len(buf) {
 			return "", nil, fmt.Sprintf("read at %d: %d of %d bytes: %v", off, m, len(buf), err), false
 		}
-		_, _ = h.Write(buf)
-		if perBlock {
-			blocks = append(blocks, blake3.Sum256(buf))
-		}
+		blocks = append(blocks, blockHash(buf, len(blocks), bsize, size))
 		off += int64(m)
 		if pace != nil && !pace(int64(m)) {
 			return "", nil, "", true
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), blocks, "", false
+	h, err := contentHash(blocks, bsize, size)
+	if err != nil {
+		return "", nil, err.Error(), false
+	}
+	return hex.EncodeToString(h[:]), blocks, "", false
 }
 
 // blobDamaged handles a blob found not to match its name. One that

@@ -234,7 +234,7 @@ func (s *Store) reconcile() error {
 			t.access.Store(b.access)
 		} else {
 			st, ok := fills[l.m.fill]
-			if !ok || st.size != k.Size || s.fills[l.m.fill] != nil {
+			if !ok || st.size != k.Size || s.fills[l.m.fill] != nil || !validBlockSize(l.m.blockSize) {
 				dropKeys, dropped = append(dropKeys, []byte(l.enc)), append(dropped, k)
 				continue
 			}

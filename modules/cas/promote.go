@@ -9,7 +9,6 @@ import (
 	"runtime/debug"
 	"slices"
 
-	"github.com/zeebo/blake3"
 	"go.uber.org/zap"
 )
 
@@ -56,7 +55,7 @@ func (s *Store) promote(t *track, fl *fill) {
 		return
 	}
 	defer fl.close()
-	hash, err := s.hashFill(t, fl, f)
+	hash, err := s.hashFill(t, fl, f, fd)
 	if errors.Is(err, errCorrupt) {
 		retry = true
 		return
@@ -165,28 +164,45 @@ func (s *Store) promote(t *track, fl *fill) {
 	})
 }
 
-// hashFill reads the fill whole, checks every block against its recorded
-// hash and returns the hex hash of the content. A damaged block is dropped
-// and reported as errCorrupt.
-func (s *Store) hashFill(t *track, fl *fill, f *os.File) (string, error) {
+// hashFill returns the hex hash of the complete fill's content, from its
+// block hashes (see treehash.go). A block verified under the file's
+// current stamp (written or checked by us, the file unchanged since) is
+// taken as it is; any other is read and checked first, and a damaged one
+// is dropped and reported as errCorrupt.
+func (s *Store) hashFill(t *track, fl *fill, f *os.File, fd int) (string, error) {
+	st, err := fstat(fd)
+	if err != nil {
+		return "", fmt.Errorf("stat fill file %s: %w", fl.id, err)
+	}
 	s.mu.Lock()
 	hashes := slices.Clone(fl.hashes)
-	s.mu.Unlock()
-	bp := s.getBuf(fl.blockSize)
-	defer s.putBuf(bp)
-	h := blake3.New()
+	trusted := st.same(fl.stamp)
+	var check []int
 	for i := range fl.n {
-		off, n := fl.span(i)
-		b := (*bp)[:n]
-		if m, err := f.ReadAt(b, off); m != len(b) {
-			s.corruptBlock(t, fl, i, hashes[i], fmt.Sprintf("short read: %d of %d bytes: %v", m, len(b), err))
-			return "", errCorrupt
+		if !trusted || !fl.verified[i] {
+			check = append(check, i)
 		}
-		if blake3.Sum256(b) != hashes[i] {
-			s.corruptBlock(t, fl, i, hashes[i], "content does not match its hash")
-			return "", errCorrupt
-		}
-		_, _ = h.Write(b)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	s.mu.Unlock()
+	if len(check) > 0 {
+		bp := s.getBuf(fl.blockSize)
+		defer s.putBuf(bp)
+		for _, i := range check {
+			off, n := fl.span(i)
+			b := (*bp)[:n]
+			if m, err := f.ReadAt(b, off); m != len(b) {
+				s.corruptBlock(t, fl, i, hashes[i], fmt.Sprintf("short read: %d of %d bytes: %v", m, len(b), err))
+				return "", errCorrupt
+			}
+			if blockHash(b, i, fl.blockSize, fl.size) != hashes[i] {
+				s.corruptBlock(t, fl, i, hashes[i], "content does not match its hash")
+				return "", errCorrupt
+			}
+		}
+	}
+	h, err := contentHash(hashes, fl.blockSize, fl.size)
+	if err != nil {
+		return "", fmt.Errorf("hash fill file %s: %w", fl.id, err)
+	}
+	return hex.EncodeToString(h[:]), nil
 }

@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zeebo/blake3"
 	"go.uber.org/zap"
 
 	"github.com/musicfs/musicfs/modules/origins"
@@ -98,7 +97,7 @@ func (r *Reader) readBlob(bf *blobFile, p []byte, off int64) (int, error) {
 		if m, err := bf.f.ReadAt(buf, boff); m != len(buf) {
 			return done, err
 		}
-		if blake3.Sum256(buf) != bf.blocks[i] {
+		if blockHash(buf, i, bf.bsize, bf.b.size) != bf.blocks[i] {
 			s.blobDamaged(bf.b, fmt.Sprintf("block %d does not match its hash", i))
 			return done, fmt.Errorf("read %s at %d: cached block damaged", r.key, pos)
 		}

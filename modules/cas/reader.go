@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/zeebo/blake3"
 	"go.uber.org/zap"
 )
 
@@ -198,11 +197,11 @@ func (r *Reader) readSome(ctx context.Context, p []byte, pos int64, playing bool
 		boff, blen := fl.span(i)
 		boff = pos - boff
 		n = int(min(int64(len(p)), blen-boff))
-		present, h, verified, st := fl.present[i], fl.hashes[i], fl.verified[i], fl.stamp
+		present, h, verified, st, seq := fl.present[i], fl.hashes[i], fl.verified[i], fl.stamp, fl.writeSeq
 		s.mu.Unlock()
 
 		if present {
-			ok, err := r.readPresent(fl, i, p[:n], boff, h, verified, st)
+			ok, err := r.readPresent(fl, i, p[:n], boff, h, verified, st, seq)
 			if errors.Is(err, errGone) {
 				continue
 			}
@@ -239,10 +238,11 @@ func (r *Reader) readSome(ctx context.Context, p []byte, pos int64, playing bool
 
 // readPresent serves dst from present block i of fl, at boff within the
 // block. A block verified under the file's current stamp is read as is
-// (the stamp is taken after the read, so a write during it is noticed);
-// any other is read whole and hashed first. On a mismatch the block is
-// dropped and readPresent reports false, so the caller fetches it again.
-func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen]byte, verified bool, st stamp) (bool, error) {
+// (the stamp is taken after the read, so a write during it is noticed,
+// unless our own writes of other blocks since writeSeq was seq explain
+// it); any other is read whole and hashed first. On a mismatch the block
+// is dropped and readPresent reports false, so the caller fetches it again.
+func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen]byte, verified bool, st stamp, seq uint64) (bool, error) {
 	s := r.s
 	f, fd, err := r.fillFile(fl)
 	if err != nil {
@@ -251,8 +251,14 @@ func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen
 	off, blen := fl.span(i)
 	if verified {
 		m, _ := f.ReadAt(dst, off+boff)
-		if cur, err := fstat(fd); m == len(dst) && err == nil && cur.same(st) {
-			return true, nil
+		cur, err := fstat(fd)
+		if m == len(dst) && err == nil {
+			s.mu.Lock()
+			ours := fl.verified[i] && (cur.same(fl.stamp) || fl.writtenSinceLocked(seq))
+			s.mu.Unlock()
+			if cur.same(st) || ours {
+				return true, nil
+			}
 		}
 	}
 	cur, err := fstat(fd)
@@ -272,13 +278,13 @@ func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen
 		s.corruptBlock(r.t, fl, i, h, fmt.Sprintf("short read: %d of %d bytes: %v", m, len(buf), err))
 		return false, nil
 	}
-	if blake3.Sum256(buf) != h {
+	if blockHash(buf, i, fl.blockSize, fl.size) != h {
 		s.corruptBlock(r.t, fl, i, h, "content does not match its hash")
 		return false, nil
 	}
 	copy(dst, buf[boff:])
 	s.mu.Lock()
-	if r.t.fill == fl && fl.present[i] && fl.hashes[i] == h {
+	if r.t.fill == fl && fl.present[i] && fl.hashes[i] == h && !fl.writtenSinceLocked(seq) {
 		fl.checkStampLocked(cur)
 		fl.verified[i] = true
 	}

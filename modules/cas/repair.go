@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/zeebo/blake3"
 	"go.uber.org/zap"
 
 	"github.com/musicfs/musicfs/modules/origins"
@@ -76,7 +75,7 @@ func (s *Store) repair(b *blob, reason string, srcs []repairSource) {
 		err = fmt.Errorf("stat repaired blob: %w", err)
 		return
 	}
-	sum, _, why, _ := s.hashBlobFile(f, b.size, st.size, b.bsize, false, nil)
+	sum, _, why, _ := s.hashBlobFile(f, b.size, st.size, b.bsize, nil)
 	s.m.verifications.Inc()
 	switch {
 	case why != "":
@@ -122,7 +121,7 @@ func (s *Store) damagedBlocks(b *blob, f *os.File) ([]int, error) {
 	for i, want := range b.blocks {
 		off := int64(i) * b.bsize
 		buf := (*bp)[:min(b.bsize, b.size-off)]
-		if m, _ := f.ReadAt(buf, off); m != len(buf) || blake3.Sum256(buf) != want {
+		if m, _ := f.ReadAt(buf, off); m != len(buf) || blockHash(buf, i, b.bsize, b.size) != want {
 			bad = append(bad, i)
 		}
 	}
@@ -159,7 +158,7 @@ func (s *Store) refetchFrom(b *blob, f *os.File, bad []int, rs repairSource) err
 		if err != nil {
 			return err
 		}
-		if blake3.Sum256(buf) != b.blocks[i] {
+		if blockHash(buf, i, b.bsize, b.size) != b.blocks[i] {
 			return fmt.Errorf("fetch %s block %d: origin content differs from the cached copy: %w", rs.key, i, ErrChanged)
 		}
 		if _, err := f.WriteAt(buf, off); err != nil {

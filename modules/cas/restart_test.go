@@ -3,10 +3,15 @@ package cas_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/zeebo/blake3"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/musicfs/musicfs/internal/testing/promtest"
 	"github.com/musicfs/musicfs/modules/cas"
@@ -152,5 +157,71 @@ func TestDirIsPrivate(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o700 {
 		t.Fatalf("cache dir mode %v, want 0700", fi.Mode().Perm())
+	}
+}
+
+// A cache written before block hashes were tree hashes (its fill blocks
+// under the "blocks" bucket, each BLAKE3 of the block's bytes) starts
+// without those blocks: they are fetched again, not found damaged, and
+// the old bucket is gone.
+func TestRestartDropsPlainBlockHashes(t *testing.T) {
+	cfg := testConfig(t)
+	s, _ := startStore(t, cfg)
+	part := content(25, 6*bs)
+	kp := keyOf("nas", "part", part)
+	if err := s.Fetch(context.Background(), kp, newOrigin(part).open, 0, 2*bs); err != nil {
+		t.Fatal(err)
+	}
+	stop(t, s)
+
+	db, err := bolt.Open(filepath.Join(cfg.Dir, "manifests.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		old, err := tx.CreateBucket([]byte("blocks"))
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("tree-blocks")).ForEach(func(k, _ []byte) error {
+			i := int(binary.BigEndian.Uint32(k[len(k)-4:]))
+			h := blake3.Sum256(part[i*bs : (i+1)*bs])
+			return old.Put(k, h[:])
+		}); err != nil {
+			return err
+		}
+		return tx.DeleteBucket([]byte("tree-blocks"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s2, reg := startStore(t, cfg)
+	if present, _ := s2.Cached(kp); present != 0 {
+		t.Fatalf("%d bytes present from plain block hashes, want 0", present)
+	}
+	o := newOrigin(part)
+	mustReadAll(t, open(t, s2, kp, o), part)
+	if o.readsAt(0) != 1 {
+		t.Fatalf("block 0 read %d times from the origin, want 1", o.readsAt(0))
+	}
+	if n := promtest.Value(t, reg, "musicfs_cache_integrity_failures_total"); n != 0 {
+		t.Fatalf("%v integrity failures: old block hashes were checked", n)
+	}
+	stop(t, s2)
+	db, err = bolt.Open(filepath.Join(cfg.Dir, "manifests.db"), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("blocks")) != nil {
+			return errors.New(`bucket "blocks" still there`)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
