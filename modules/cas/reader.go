@@ -33,6 +33,7 @@ type Reader struct {
 	// fetch (see probe).
 	pattern pattern
 	probed  atomic.Pointer[probed]
+	readAhead
 
 	mu    sync.Mutex // guards fills, files and held
 	fills []fillUse  // fill files this Reader holds open
@@ -71,6 +72,7 @@ func (s *Store) Open(k Key, open Opener) (*Reader, error) {
 		return nil, fmt.Errorf("open %s: %w", k, err)
 	}
 	r.t = t
+	r.readAhead.ctx, r.readAhead.stop = context.WithCancel(s.ctx)
 	if _, err := r.useBlob(); err != nil {
 		// Not fatal: reads try again, and fall back to fetching.
 		s.log.Warn("open cached blob", zap.Stringer("track", k), zap.Error(err))
@@ -93,6 +95,7 @@ func (r *Reader) Close() error {
 	r.fills, r.files, r.held = nil, nil, nil
 	r.mu.Unlock()
 	r.s.unhold(r, held)
+	r.closeAhead()
 	for _, u := range fills {
 		u.fl.close()
 	}
@@ -140,6 +143,9 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		r.blobFailed(bf, off, n, len(want), err)
 	}
 	playing := r.pattern.note(off, len(want))
+	if playing {
+		r.ahead(off + int64(len(want)))
+	}
 	done, missed := 0, false
 	for done < len(want) {
 		n, fromOrigin, err := r.readSome(ctx, want[done:], off+int64(done), playing)

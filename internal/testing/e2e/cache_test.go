@@ -200,7 +200,7 @@ func TestCacheOffline(t *testing.T) {
 // block is fetched again (counter bumped), or with the origin offline the
 // read fails.
 func TestCacheCorruption(t *testing.T) {
-	lib, rels := cacheLib(t, 2, 2<<20)
+	lib, rels := cacheLib(t, 2, 8<<20)
 	var f *faults.Flaky
 	// No prefetch: it would complete the second track while the first plays.
 	d := startDaemon(t, lib, flaky(&f), fx.Supply(prefetch.Config{NextTracks: -1, Window: -1}))
@@ -217,7 +217,8 @@ func TestCacheCorruption(t *testing.T) {
 	}
 	settled(t, d)
 
-	// Half of the second track: a fill file, no blob yet.
+	// The head of the second track, and the blocks read ahead of it: a fill
+	// file, no blob yet.
 	half := make([]byte, 1<<20)
 	file, err := os.OpenFile(d.Path("Origins/lib/"+rels[1]), os.O_RDONLY|syscall.O_DIRECT, 0)
 	if err != nil {
