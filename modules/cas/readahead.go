@@ -19,7 +19,7 @@ type readAhead struct {
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 
-	mu   sync.Mutex // guards fl and upto
+	mu   sync.Mutex // guards fl and upto, and starting fetches against closeAhead
 	fl   *fill      // the fill upto is of
 	upto int        // blocks below it have been fetched ahead, or asked for
 }
@@ -36,21 +36,23 @@ func (r *Reader) ahead(end int64) {
 	}
 	first := int(end / fl.blockSize)
 	last := min(first+aheadBlocks, fl.n)
-	var want []int
 	ra := &r.readAhead
 	ra.mu.Lock()
-	if ra.fl != fl {
+	defer ra.mu.Unlock()
+	if ra.fl != fl || first+aheadBlocks < ra.upto { // a new fill, or a seek back
 		ra.fl, ra.upto = fl, 0
 	}
+	var want []int
 	for i := max(first, ra.upto); i < last; i++ {
 		if !fl.present[i] {
 			want = append(want, i)
 		}
 	}
 	ra.upto = max(ra.upto, last)
-	ra.mu.Unlock()
 	s.mu.Unlock()
-
+	if ra.ctx.Err() != nil {
+		return // closed: closeAhead has waited already
+	}
 	for _, i := range want {
 		ra.wg.Go(func() {
 			// A failure is the reader's to meet when it gets there.
@@ -62,8 +64,12 @@ func (r *Reader) ahead(end int64) {
 // closeAhead cancels the fetches ahead and waits for them to let go of
 // the Reader's origin file; a fetch another reader shares goes on.
 func (r *Reader) closeAhead() {
-	if r.readAhead.stop != nil {
-		r.readAhead.stop()
-		r.readAhead.wg.Wait()
+	ra := &r.readAhead
+	if ra.stop == nil {
+		return // an empty track
 	}
+	ra.mu.Lock() // no fetch starts after this
+	ra.stop()
+	ra.mu.Unlock()
+	ra.wg.Wait()
 }
