@@ -464,10 +464,24 @@ func TestPrefetchNextTrackHead(t *testing.T) {
 	var f *faults.Flaky
 	d := startDaemon(t, lib, flaky(&f))
 	f.Reset()
-	mustPlay(t, d, rels[0])
+	// Played as a player does, the track open until it ends: closing it
+	// ends its session's prefetching, and reading 4 MiB from the cache
+	// can take less time than the prefetch worker needs to start.
+	playing, err := os.OpenFile(d.Path("Origins/lib/"+rels[0]), os.O_RDONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer playing.Close()
+	// Past prefetch's PlayAfter (2 MiB), short of the end.
+	if _, err := io.ReadFull(playing, make([]byte, 3<<20)); err != nil {
+		t.Fatal(err)
+	}
 	mounttest.Eventually(t, 5*time.Second, "the next track's head fetched", func() bool {
 		return f.BytesOf(rels[1]) >= 2<<20
 	})
+	if _, err := io.Copy(io.Discard, playing); err != nil {
+		t.Fatal(err)
+	}
 	fetched := f.BytesOf(rels[1])
 	head := make([]byte, 64<<10)
 	file, err := os.OpenFile(d.Path("Origins/lib/"+rels[1]), os.O_RDONLY|syscall.O_DIRECT, 0)
