@@ -257,14 +257,8 @@ func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen
 	off, blen := fl.span(i)
 	if verified {
 		m, _ := f.ReadAt(dst, off+boff)
-		cur, err := fstat(fd)
-		if m == len(dst) && err == nil {
-			s.mu.Lock()
-			ours := fl.verified[i] && (cur.same(fl.stamp) || fl.writtenSinceLocked(seq))
-			s.mu.Unlock()
-			if cur.same(st) || ours {
-				return true, nil
-			}
+		if cur, err := fstat(fd); m == len(dst) && err == nil && (cur.same(st) || r.ourWrite(fl, i, cur, seq)) {
+			return true, nil
 		}
 	}
 	cur, err := fstat(fd)
@@ -296,6 +290,14 @@ func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen
 	}
 	s.mu.Unlock()
 	return true, nil
+}
+
+// ourWrite reports whether block i of fl is still verified and the file's
+// stamp cur is explained by our own writes since writeSeq was seq.
+func (r *Reader) ourWrite(fl *fill, i int, cur stamp, seq uint64) bool {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	return fl.verified[i] && (cur.same(fl.stamp) || fl.writtenSinceLocked(seq))
 }
 
 // fillFile returns fl's file, opening it for this Reader on first use; the
