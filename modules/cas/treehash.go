@@ -59,7 +59,7 @@ func blockNode(data []byte, counter uint64) guts.Node {
 	if len(data) == chunks*guts.ChunkSize && bits.OnesCount(uint(chunks)) == 1 {
 		return guts.CompressEigentree(data, &guts.IV, counter, 0)
 	}
-	left := 1 << (bits.Len(uint(chunks-1)) - 1) // the largest power of two < chunks
+	left := leftSize(chunks)
 	split := left * guts.ChunkSize
 	return guts.ParentNode(
 		guts.ChainingValue(blockNode(data[:split], counter)),
@@ -70,9 +70,13 @@ func blockNode(data []byte, counter uint64) guts.Node {
 // parentOf is the left-balanced tree over two or more chaining values of
 // equal subtrees (but the last, which may be smaller).
 func parentOf(cvs [][8]uint32) guts.Node {
-	left := 1 << (bits.Len(uint(len(cvs)-1)) - 1)
+	left := leftSize(len(cvs))
 	return guts.ParentNode(cvOf(cvs[:left]), cvOf(cvs[left:]), &guts.IV, 0)
 }
+
+// leftSize is how many of n ≥ 2 chunks (or equal subtrees) BLAKE3 puts in
+// a node's left subtree: the largest power of two below n.
+func leftSize(n int) int { return 1 << (bits.Len(uint(n-1)) - 1) }
 
 func cvOf(cvs [][8]uint32) [8]uint32 {
 	if len(cvs) == 1 {

@@ -219,18 +219,18 @@ func TestCacheCorruption(t *testing.T) {
 
 	// The head of the second track, and the blocks read ahead of it: a fill
 	// file, no blob yet.
-	half := make([]byte, 1<<20)
+	head := make([]byte, 1<<20)
 	file, err := os.OpenFile(d.Path("Origins/lib/"+rels[1]), os.O_RDONLY|syscall.O_DIRECT, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := io.ReadFull(file, half); err != nil {
+	if _, err := io.ReadFull(file, head); err != nil {
 		t.Fatal(err)
 	}
 	file.Close()
 	fills := cacheFiles(t, d, "fill")
 	if len(fills) != 1 {
-		t.Fatalf("after half a play: fill files %q, want one", fills)
+		t.Fatalf("after the head and its read-ahead: fill files %q, want one", fills)
 	}
 	faults.FlipByte(t, fills[0], 10)
 	mustPlay(t, d, rels[1])
