@@ -215,31 +215,27 @@ func (s *Store) writeBlock(t *track, fl *fill, i int, buf []byte, h [hashLen]byt
 		return errGone
 	}
 	fl.onDisk = true
-	overlapped := fl.writing > 0
-	fl.writing++
-	fl.writeSeq++
-	seq := fl.writeSeq
 	s.mu.Unlock()
 
+	fl.writeSlot <- struct{}{}
+	s.mu.Lock()
+	fl.writing = true
+	s.mu.Unlock()
 	before, after, err := writeStamped(f, fd, buf, fl, i)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err != nil || t.fill != fl {
-		s.settleWriteLocked(fl, fd)
-		if err == nil {
-			err = errGone
-		}
+	fl.writing = false
+	defer func() { <-fl.writeSlot }() // once fl.stamp is the next write's "before"
+	if err != nil {
 		return err
 	}
-	if !overlapped && fl.writeSeq == seq && fl.writing == 1 {
-		// Alone: our write moves the stamp without invalidating what was
-		// verified; a change by anyone else before it does.
-		fl.checkStampLocked(before)
-		fl.stamp = after
-		fl.writing--
-	} else {
-		s.settleWriteLocked(fl, fd)
+	if t.fill != fl {
+		return errGone
 	}
+	// Our own write moves the stamp without invalidating what was verified;
+	// a change by anyone else before it does.
+	fl.checkStampLocked(before)
+	fl.stamp = after
 	fl.markLocked(i, h)
 	fl.verified[i] = true
 	s.usage.Add(after.bytes() - fl.bytes)
@@ -269,30 +265,6 @@ func writeStamped(f *os.File, fd int, buf []byte, fl *fill, i int) (before, afte
 		return before, after, fmt.Errorf("stat fill file %s: %w", fl.id, err)
 	}
 	return before, after, nil
-}
-
-// settleWriteLocked ends one of fl's overlapping writes. The last one
-// takes the file's stamp afresh once no other write of ours has started
-// meanwhile, since each one's own stamps may predate another's pwrite;
-// until then fl.writing stays above zero, so readers do not take the
-// change for an outside edit. An outside edit during overlapping writes
-// is taken for ours: such a block is still checked against its hash when
-// the blob is next opened after FreshFor.
-func (s *Store) settleWriteLocked(fl *fill, fd int) {
-	for fl.writing == 1 {
-		seq := fl.writeSeq
-		s.mu.Unlock()
-		st, err := fstat(fd)
-		s.mu.Lock()
-		if err != nil {
-			break // the verified flags stay as they are; the next write settles again
-		}
-		if fl.writeSeq == seq && fl.writing == 1 {
-			fl.stamp = st
-			break
-		}
-	}
-	fl.writing--
 }
 
 // source is a Reader's (or a Fetch's) origin file, opened on first use.

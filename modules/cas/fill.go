@@ -31,11 +31,16 @@ type fill struct {
 	// is not rehashed on every small read, yet an edited file is.
 	verified []bool
 	stamp    stamp
-	// Our own writes, started (writeSeq) and not yet settled (writing):
-	// while several overlap, each one's stamps include the others', so a
-	// stamp change they may explain is not taken for an outside edit.
-	writeSeq uint64
-	writing  int
+	// writing: a write of ours runs, so the file's stamp is not fl.stamp
+	// and not yet its successor.
+	writing bool
+
+	// writeSlot lets one write at a time into the file: each write's
+	// stamps from before and after must include no other write of ours,
+	// or they could not tell ours from an outside edit. Held across the
+	// pwrite as the fetch slots are across origin reads; hashing is done
+	// before it is taken.
+	writeSlot chan struct{}
 
 	gone atomic.Bool // promoted or dropped: the file must not be recreated
 
@@ -49,9 +54,10 @@ func newFill(id string, size, blockSize int64) *fill {
 	n := int((size + blockSize - 1) / blockSize)
 	return &fill{
 		id: id, size: size, blockSize: blockSize, n: n,
-		present:  make([]bool, n),
-		hashes:   make([][hashLen]byte, n),
-		verified: make([]bool, n),
+		present:   make([]bool, n),
+		hashes:    make([][hashLen]byte, n),
+		verified:  make([]bool, n),
+		writeSlot: make(chan struct{}, 1),
 	}
 }
 
@@ -89,13 +95,6 @@ func (fl *fill) checkStampLocked(st stamp) {
 		clear(fl.verified)
 	}
 	fl.stamp = st
-}
-
-// writtenSinceLocked reports whether a write of ours ran since writeSeq
-// was seq, or runs now: a stamp taken since may differ from fl.stamp
-// because of it.
-func (fl *fill) writtenSinceLocked(seq uint64) bool {
-	return fl.writing > 0 || fl.writeSeq != seq
 }
 
 var errGone = errors.New("fill file gone")

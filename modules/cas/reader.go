@@ -203,11 +203,11 @@ func (r *Reader) readSome(ctx context.Context, p []byte, pos int64, playing bool
 		boff, blen := fl.span(i)
 		boff = pos - boff
 		n = int(min(int64(len(p)), blen-boff))
-		present, h, verified, st, seq := fl.present[i], fl.hashes[i], fl.verified[i], fl.stamp, fl.writeSeq
+		present, h, verified, st := fl.present[i], fl.hashes[i], fl.verified[i], fl.stamp
 		s.mu.Unlock()
 
 		if present {
-			ok, err := r.readPresent(fl, i, p[:n], boff, h, verified, st, seq)
+			ok, err := r.readPresent(fl, i, p[:n], boff, h, verified, st)
 			if errors.Is(err, errGone) {
 				continue
 			}
@@ -245,10 +245,10 @@ func (r *Reader) readSome(ctx context.Context, p []byte, pos int64, playing bool
 // readPresent serves dst from present block i of fl, at boff within the
 // block. A block verified under the file's current stamp is read as is
 // (the stamp is taken after the read, so a write during it is noticed,
-// unless our own writes of other blocks since writeSeq was seq explain
-// it); any other is read whole and hashed first. On a mismatch the block
-// is dropped and readPresent reports false, so the caller fetches it again.
-func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen]byte, verified bool, st stamp, seq uint64) (bool, error) {
+// unless it is the stamp our own last write left); any other is read
+// whole and hashed first. On a mismatch the block is dropped and
+// readPresent reports false, so the caller fetches it again.
+func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen]byte, verified bool, st stamp) (bool, error) {
 	s := r.s
 	f, fd, err := r.fillFile(fl)
 	if err != nil {
@@ -257,7 +257,7 @@ func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen
 	off, blen := fl.span(i)
 	if verified {
 		m, _ := f.ReadAt(dst, off+boff)
-		if cur, err := fstat(fd); m == len(dst) && err == nil && (cur.same(st) || r.ourWrite(fl, i, cur, seq)) {
+		if cur, err := fstat(fd); m == len(dst) && err == nil && (cur.same(st) || r.ourWrite(fl, i, cur)) {
 			return true, nil
 		}
 	}
@@ -284,7 +284,7 @@ func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen
 	}
 	copy(dst, buf[boff:])
 	s.mu.Lock()
-	if r.t.fill == fl && fl.present[i] && fl.hashes[i] == h && !fl.writtenSinceLocked(seq) {
+	if r.t.fill == fl && fl.present[i] && fl.hashes[i] == h && !fl.writing {
 		fl.checkStampLocked(cur)
 		fl.verified[i] = true
 	}
@@ -292,12 +292,14 @@ func (r *Reader) readPresent(fl *fill, i int, dst []byte, boff int64, h [hashLen
 	return true, nil
 }
 
-// ourWrite reports whether block i of fl is still verified and the file's
-// stamp cur is explained by our own writes since writeSeq was seq.
-func (r *Reader) ourWrite(fl *fill, i int, cur stamp, seq uint64) bool {
+// ourWrite reports whether block i of fl is still verified and cur is the
+// stamp our own last write of the file left (none runs now): writes are
+// one at a time, and each checks that the file was as the one before it
+// left it.
+func (r *Reader) ourWrite(fl *fill, i int, cur stamp) bool {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
-	return fl.verified[i] && (cur.same(fl.stamp) || fl.writtenSinceLocked(seq))
+	return fl.verified[i] && !fl.writing && cur.same(fl.stamp)
 }
 
 // fillFile returns fl's file, opening it for this Reader on first use; the
